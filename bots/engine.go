@@ -1,0 +1,397 @@
+// Package bots is kratombot's platform-neutral answer core: a question in,
+// a Reply out, with one package per chat platform beneath it that only turns
+// platform events into questions and replies into platform messages.
+//
+// It must never produce a reply without a referral to professional help,
+// never put anything before the crisis line when someone may be in danger,
+// never give a dose, and never log or keep what people write.
+package bots
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"sync/atomic"
+
+	"github.com/kratombot/kratombot/knowledge"
+)
+
+// Question is one message from a person.
+type Question struct {
+	Text string
+	// Region is a region code or alias; empty or unknown means the default.
+	Region string
+}
+
+// Engine answers questions from a knowledge base. It is safe for concurrent
+// use, and Swap replaces the knowledge without stopping answers.
+type Engine struct {
+	ix atomic.Pointer[index]
+}
+
+// New builds an engine over a loaded knowledge base.
+func New(b *knowledge.Base) (*Engine, error) {
+	e := &Engine{}
+	if err := e.Swap(b); err != nil {
+		return nil, err
+	}
+	return e, nil
+}
+
+// Swap builds the index for b and then replaces the current one at once;
+// answers in flight finish on the old one.
+func (e *Engine) Swap(b *knowledge.Base) error {
+	if b == nil || len(b.Topics) == 0 || b.Default() == nil {
+		return errors.New("cannot use this knowledge base: it has no topics or no default region")
+	}
+	e.ix.Store(newIndex(b))
+	return nil
+}
+
+// Base is the knowledge base now in use.
+func (e *Engine) Base() *knowledge.Base { return e.ix.Load().base }
+
+// Version identifies the knowledge now in use.
+func (e *Engine) Version() string { return e.ix.Load().base.Version }
+
+// Answer replies to a question: crisis first, then the dosing guard, small
+// talk, and the best topic, or a fallback with suggestions when unsure. The
+// only error is the context's.
+func (e *Engine) Answer(ctx context.Context, q Question) (Reply, error) {
+	if err := ctx.Err(); err != nil {
+		return Reply{}, fmt.Errorf("answering stopped: %w", err)
+	}
+	ix := e.ix.Load()
+	reg := ix.region(q.Region)
+	all, content := ix.stems(q.Text, true)
+
+	for _, c := range ix.crisis {
+		for _, p := range c.phrases {
+			if contains(all, p) {
+				return ix.crisisReply(c.cat, reg), nil
+			}
+		}
+	}
+	if len(all) == 0 {
+		r := ix.fallback(reg, nil)
+		r.intent = IntentEmpty
+		return r, nil
+	}
+	ranked := ix.rank(all, content)
+	confident := len(ranked) > 0 && ranked[0].score >= minScore && ranked[0].coverage >= minCoverage
+
+	for _, p := range ix.dosing {
+		if contains(all, p) {
+			return ix.dosingReply(reg, ranked, confident), nil
+		}
+	}
+	if r, ok := ix.smallTalk(all, reg); ok {
+		return r, nil
+	}
+	if !confident {
+		return ix.fallback(reg, ranked), nil
+	}
+	return ix.topicReply(ix.topics[ranked[0].topic], reg), nil
+}
+
+// Open shows a suggestion: a topic id, or one of "menu:symptom",
+// "menu:treatment", "menu:faq", "resources", "crisis", "help", "privacy",
+// "welcome", or "region:CODE" (that region's helplines; the platform keeps
+// the person's choice). An unknown id gets the help text.
+func (e *Engine) Open(ctx context.Context, id, region string) (Reply, error) {
+	if err := ctx.Err(); err != nil {
+		return Reply{}, fmt.Errorf("opening %q stopped: %w", id, err)
+	}
+	ix := e.ix.Load()
+	reg := ix.region(region)
+	if t, ok := ix.base.Topic(id); ok {
+		return ix.topicReply(t, reg), nil
+	}
+	m := ix.base.Messages
+	switch {
+	case strings.HasPrefix(id, "menu:"):
+		return ix.overview(knowledge.Kind(strings.TrimPrefix(id, "menu:")), reg), nil
+	case id == "resources":
+		return ix.resources(reg), nil
+	case strings.HasPrefix(id, "region:"):
+		return ix.resources(ix.region(strings.TrimPrefix(id, "region:"))), nil
+	case id == "crisis":
+		r := ix.crisisLead(knowledge.ContactCrisis, reg)
+		r.body = knowledge.Paragraphs(m.CrisisIntro)
+		return r, nil
+	case id == "privacy":
+		return ix.simple(IntentPrivacy, m.Privacy, reg, nil), nil
+	case id == "welcome":
+		return ix.simple(IntentWelcome, m.Welcome, reg, menu()), nil
+	}
+	return ix.simple(IntentHelp, m.Help, reg, menu()), nil
+}
+
+// Region resolves a code or alias typed by a person ("uk", "Australia") to
+// a region code.
+func (e *Engine) Region(name string) (code string, ok bool) {
+	r, ok := e.ix.Load().base.Region(name)
+	if !ok {
+		return "", false
+	}
+	return r.Code, true
+}
+
+// Regions lists the regions as suggestions (ID is the code).
+func (e *Engine) Regions() []Suggestion {
+	var out []Suggestion
+	for _, r := range e.ix.Load().base.Regions {
+		out = append(out, Suggestion{ID: r.Code, Label: r.Name})
+	}
+	return out
+}
+
+// Topics lists the topics of a kind (all kinds when empty) whose title or
+// words best match what has been typed so far, at most n, best first. An
+// empty typed lists them in the knowledge base's order. For autocomplete.
+func (e *Engine) Topics(kind knowledge.Kind, typed string, n int) []Suggestion {
+	ix := e.ix.Load()
+	typed = normalise(typed)
+	type cand struct {
+		s    Suggestion
+		rank int
+	}
+	var cs []cand
+	scores := map[int]float64{}
+	if typed != "" {
+		all, content := ix.stems(typed, true)
+		for _, r := range ix.rank(all, content) {
+			scores[r.topic] = r.score
+		}
+	}
+	for i, t := range ix.topics {
+		if kind != "" && t.Kind != kind {
+			continue
+		}
+		title := normalise(t.Title)
+		rank := 4
+		switch {
+		case typed == "":
+			rank = 0
+		case strings.HasPrefix(title, typed) || strings.HasPrefix(t.ID, typed):
+			rank = 0
+		case strings.Contains(title, typed):
+			rank = 1
+		case scores[i] > 0:
+			rank = 2
+		default:
+			continue
+		}
+		cs = append(cs, cand{Suggestion{ID: t.ID, Label: t.Title}, rank*1000000 - int(scores[i]*100)})
+	}
+	// stable insertion order for equal ranks keeps the maintainers' order
+	for i := 1; i < len(cs); i++ {
+		for j := i; j > 0 && cs[j].rank < cs[j-1].rank; j-- {
+			cs[j], cs[j-1] = cs[j-1], cs[j]
+		}
+	}
+	var out []Suggestion
+	for _, c := range cs {
+		if len(out) == n {
+			break
+		}
+		out = append(out, c.s)
+	}
+	return out
+}
+
+func menu() []Suggestion {
+	return []Suggestion{
+		{ID: "menu:symptom", Label: "Withdrawal symptoms"},
+		{ID: "menu:treatment", Label: "Treatment and support"},
+		{ID: "menu:faq", Label: "Common questions"},
+		{ID: "resources", Label: "Helplines"},
+	}
+}
+
+func (ix *index) region(name string) *knowledge.Region {
+	if r, ok := ix.base.Region(name); ok {
+		return r
+	}
+	return ix.base.Default()
+}
+
+// referral is the region's treatment help, one line each.
+func referral(reg *knowledge.Region) Referral {
+	r := Referral{region: reg.Code}
+	for _, c := range reg.Referral {
+		r.lines = append(r.lines, contactLine(c))
+	}
+	if len(r.lines) == 0 {
+		return fallbackReferral
+	}
+	return r
+}
+
+// crisisReferral puts the crisis lines and the emergency number before the
+// treatment help.
+func crisisReferral(reg *knowledge.Region) Referral {
+	r := Referral{region: reg.Code}
+	for _, c := range reg.Crisis {
+		r.lines = append(r.lines, contactLine(c))
+	}
+	r.lines = append(r.lines, "Emergency: "+emergency(reg))
+	r.lines = append(r.lines, referral(reg).lines...)
+	return r
+}
+
+func emergency(reg *knowledge.Region) string {
+	e := strings.TrimSpace(reg.Emergency)
+	if strings.IndexFunc(e, func(r rune) bool { return r < '0' || r > '9' }) < 0 {
+		return "call " + e
+	}
+	return e
+}
+
+func (ix *index) topicReply(t *knowledge.Topic, reg *knowledge.Region) Reply {
+	r := Reply{
+		kind: KindAnswer, intent: IntentTopic, topic: t.ID, title: t.Title,
+		body: t.Paragraphs(), referral: referral(reg),
+	}
+	for _, id := range t.Related {
+		if rt, ok := ix.base.Topic(id); ok {
+			r.related = append(r.related, Suggestion{ID: rt.ID, Label: rt.Title})
+		}
+	}
+	return r
+}
+
+// crisisLead is a reply that starts with the line to call now.
+func (ix *index) crisisLead(contact string, reg *knowledge.Region) Reply {
+	r := Reply{kind: KindCrisis, intent: IntentCrisis, referral: crisisReferral(reg)}
+	var crisis []string
+	for _, c := range reg.Crisis {
+		crisis = append(crisis, contactLine(c))
+	}
+	now := "Please reach out now: " + strings.Join(crisis, "; ") + "."
+	emerg := "If you or someone else is in immediate danger, " + emergency(reg) + "."
+	if contact == knowledge.ContactEmergency {
+		r.lead = []string{"Emergency: " + emergency(reg) + " now.", "For support afterwards: " + strings.Join(crisis, "; ") + "."}
+	} else {
+		r.lead = []string{now, emerg}
+	}
+	return r
+}
+
+func (ix *index) crisisReply(c *knowledge.CrisisCategory, reg *knowledge.Region) Reply {
+	r := ix.crisisLead(c.Contact, reg)
+	r.topic = ""
+	r.body = knowledge.Paragraphs(c.Message)
+	return r
+}
+
+func (ix *index) dosingReply(reg *knowledge.Region, ranked []scored, confident bool) Reply {
+	r := ix.simple(IntentDosing, ix.base.Messages.Dosing, reg, nil)
+	r.kind = KindAnswer
+	if confident {
+		t := ix.topics[ranked[0].topic]
+		r.related = append(r.related, Suggestion{ID: t.ID, Label: t.Title})
+	}
+	for _, id := range ix.base.DosingRelated {
+		if t, ok := ix.base.Topic(id); ok && (len(r.related) == 0 || r.related[0].ID != id) {
+			r.related = append(r.related, Suggestion{ID: t.ID, Label: t.Title})
+		}
+	}
+	return r
+}
+
+// smallTalk answers greetings, thanks and requests for help, but only when
+// the message holds nothing else: "hi i cant sleep" is a question.
+func (ix *index) smallTalk(all []string, reg *knowledge.Region) (Reply, bool) {
+	m := ix.base.Messages
+	for _, st := range []struct {
+		ps     []phrase
+		intent Intent
+		text   string
+		sug    []Suggestion
+	}{
+		{ix.help, IntentHelp, m.Help, menu()},
+		{ix.thanks, IntentThanks, m.Thanks, nil},
+		{ix.greeting, IntentGreeting, m.Greeting, menu()},
+	} {
+		mark := make([]bool, len(all))
+		if !covers(all, st.ps, mark) {
+			continue
+		}
+		rest := false
+		for i, s := range all {
+			if !mark[i] && !isStop(s) {
+				rest = true
+			}
+		}
+		if !rest {
+			text := st.text
+			if strings.TrimSpace(text) == "" {
+				text = m.Help
+			}
+			return ix.simple(st.intent, text, reg, st.sug), true
+		}
+	}
+	return Reply{}, false
+}
+
+func (ix *index) simple(intent Intent, text string, reg *knowledge.Region, sug []Suggestion) Reply {
+	return Reply{kind: KindAnswer, intent: intent, body: knowledge.Paragraphs(text), suggestions: sug, referral: referral(reg)}
+}
+
+// fallback says what the bot can help with and offers the closest topics.
+func (ix *index) fallback(reg *knowledge.Region, ranked []scored) Reply {
+	r := Reply{kind: KindFallback, intent: IntentFallback, body: knowledge.Paragraphs(ix.base.Messages.Fallback), referral: referral(reg)}
+	for _, s := range ranked {
+		if len(r.suggestions) == 3 {
+			break
+		}
+		t := ix.topics[s.topic]
+		r.suggestions = append(r.suggestions, Suggestion{ID: t.ID, Label: t.Title})
+	}
+	if len(r.suggestions) == 0 {
+		r.suggestions = menu()
+	}
+	return r
+}
+
+func (ix *index) overview(kind knowledge.Kind, reg *knowledge.Region) Reply {
+	label := map[knowledge.Kind]string{
+		knowledge.Symptom:   "Withdrawal symptoms",
+		knowledge.Treatment: "Treatment and support",
+		knowledge.FAQ:       "Common questions",
+	}[kind]
+	if label == "" {
+		return ix.simple(IntentHelp, ix.base.Messages.Help, reg, menu())
+	}
+	r := Reply{kind: KindAnswer, intent: IntentOverview, title: label, referral: referral(reg)}
+	var lines []string
+	for _, t := range ix.topics {
+		if t.Kind == kind {
+			lines = append(lines, "• "+t.Title)
+			r.suggestions = append(r.suggestions, Suggestion{ID: t.ID, Label: t.Title})
+		}
+	}
+	r.body = []string{"Choose a topic, or ask in your own words:", strings.Join(lines, "\n")}
+	return r
+}
+
+func (ix *index) resources(reg *knowledge.Region) Reply {
+	r := Reply{kind: KindAnswer, intent: IntentResources, title: "Helplines: " + reg.Name, referral: referral(reg)}
+	r.body = knowledge.Paragraphs(ix.base.Messages.Resources)
+	var crisis []string
+	for _, c := range reg.Crisis {
+		crisis = append(crisis, contactLine(c))
+	}
+	r.body = append(r.body, "In a crisis: "+strings.Join(crisis, "; "), "Emergency: "+emergency(reg))
+	for _, c := range reg.More {
+		r.body = append(r.body, contactLine(c))
+	}
+	for _, s := range ix.base.Regions {
+		if s.Code != reg.Code {
+			r.suggestions = append(r.suggestions, Suggestion{ID: "region:" + s.Code, Label: s.Name})
+		}
+	}
+	return r
+}

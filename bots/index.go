@@ -1,0 +1,388 @@
+package bots
+
+import (
+	"math"
+	"sort"
+	"strings"
+
+	"github.com/kratombot/kratombot/knowledge"
+)
+
+// Field weights: a hit in a topic's title or words says more than one in
+// its answer text.
+const (
+	fTitle = iota
+	fWords
+	fQuestions
+	fAnswer
+	nFields
+)
+
+var fieldWeight = [nFields]float64{2.5, 3, 1.5, 0.5}
+
+const (
+	bm25K1 = 1.2
+	bm25B  = 0.6
+	// minScore and minCoverage are the confidence threshold: below either the
+	// engine offers "did you mean" instead of guessing. Tuned on the examples
+	// in knowledge/questions.yaml.
+	minScore    = 2.0
+	minCoverage = 0.40
+)
+
+type posting struct {
+	topic int32
+	tf    [nFields]uint16
+}
+
+// phrase is a sequence of stems matched as whole words in order.
+type phrase []string
+
+// index is everything the engine precomputes from one knowledge base; it is
+// immutable once built so answering needs no locks.
+type index struct {
+	base     *knowledge.Base
+	topics   []*knowledge.Topic
+	postings map[string][]posting
+	idf      map[string]float64
+	maxIDF   float64
+	flen     [][nFields]float64
+	avgLen   [nFields]float64
+	deletes  map[string][]string // one-letter deletions of known stems -> stems, for typos
+	known    map[string]bool     // every stem in topics, phrases and triggers
+	vocab    map[string][]vocabRule
+	wordSets [][]phrase // per topic: its multi-word words, for a phrase bonus
+
+	crisis   []crisisRule
+	greeting []phrase
+	thanks   []phrase
+	help     []phrase
+	dosing   []phrase
+}
+
+type vocabRule struct {
+	from []string // raw tokens
+	to   []string
+}
+
+type crisisRule struct {
+	cat     *knowledge.CrisisCategory
+	phrases []phrase
+}
+
+func newIndex(b *knowledge.Base) *index {
+	ix := &index{
+		base:     b,
+		topics:   b.Topics,
+		postings: map[string][]posting{},
+		idf:      map[string]float64{},
+		known:    map[string]bool{},
+		vocab:    map[string][]vocabRule{},
+		deletes:  map[string][]string{},
+	}
+	for _, s := range b.Synonyms {
+		to := tokens(normalise(s.Means))
+		for _, w := range s.Words {
+			from := tokens(normalise(w))
+			if len(from) == 0 {
+				continue
+			}
+			ix.vocab[from[0]] = append(ix.vocab[from[0]], vocabRule{from: from, to: to})
+		}
+	}
+	for k := range ix.vocab {
+		rules := ix.vocab[k]
+		sort.SliceStable(rules, func(i, j int) bool { return len(rules[i].from) > len(rules[j].from) })
+	}
+
+	ix.flen = make([][nFields]float64, len(b.Topics))
+	ix.wordSets = make([][]phrase, len(b.Topics))
+	for i, t := range b.Topics {
+		tf := map[string]*[nFields]uint16{}
+		add := func(f int, text string) {
+			_, content := ix.stems(text, false)
+			for _, s := range content {
+				if tf[s] == nil {
+					tf[s] = &[nFields]uint16{}
+				}
+				if tf[s][f] < math.MaxUint16 {
+					tf[s][f]++
+				}
+				ix.flen[i][f]++
+			}
+		}
+		add(fTitle, t.Title+" "+strings.ReplaceAll(t.ID, "-", " "))
+		for _, w := range t.Words {
+			add(fWords, w)
+			if p := ix.phrase(w); len(p) > 1 {
+				ix.wordSets[i] = append(ix.wordSets[i], p)
+			}
+		}
+		for _, q := range t.Questions {
+			add(fQuestions, q)
+		}
+		add(fAnswer, t.Answer)
+		for s, counts := range tf {
+			ix.postings[s] = append(ix.postings[s], posting{topic: int32(i), tf: *counts})
+		}
+	}
+	n := float64(len(b.Topics))
+	for f := 0; f < nFields; f++ {
+		total := 0.0
+		for i := range ix.flen {
+			total += ix.flen[i][f]
+		}
+		ix.avgLen[f] = math.Max(1, total/math.Max(1, n))
+	}
+	ix.maxIDF = math.Log(1 + (n+0.5)/0.5)
+	for s, ps := range ix.postings {
+		df := float64(len(ps))
+		ix.idf[s] = math.Log(1 + (n-df+0.5)/(df+0.5))
+		ix.known[s] = true
+	}
+
+	for _, c := range b.Crisis {
+		r := crisisRule{cat: c}
+		for _, p := range c.Phrases {
+			if ph := ix.phrase(p); len(ph) > 0 {
+				r.phrases = append(r.phrases, ph)
+			}
+		}
+		ix.crisis = append(ix.crisis, r)
+	}
+	tr := b.Triggers
+	ix.greeting = ix.phrases(tr.Greeting)
+	ix.thanks = ix.phrases(tr.Thanks)
+	ix.help = ix.phrases(tr.Help)
+	ix.dosing = ix.phrases(tr.Dosing)
+	for _, set := range [][]phrase{ix.greeting, ix.thanks, ix.help, ix.dosing} {
+		for _, p := range set {
+			for _, s := range p {
+				ix.known[s] = true
+			}
+		}
+	}
+	for _, r := range ix.crisis {
+		for _, p := range r.phrases {
+			for _, s := range p {
+				ix.known[s] = true
+			}
+		}
+	}
+	for s := range ix.known {
+		if len(s) < 4 {
+			continue
+		}
+		for _, d := range deletions(s) {
+			ix.deletes[d] = append(ix.deletes[d], s)
+		}
+	}
+	return ix
+}
+
+func (ix *index) phrases(ps []string) []phrase {
+	var out []phrase
+	for _, p := range ps {
+		if ph := ix.phrase(p); len(ph) > 0 {
+			out = append(out, ph)
+		}
+	}
+	return out
+}
+
+// phrase turns a maintainer's phrase into stems the same way messages are.
+func (ix *index) phrase(p string) phrase {
+	all, _ := ix.stems(p, false)
+	return phrase(all)
+}
+
+// stems runs text through the whole pipeline: normalise, split, vocabulary,
+// stem, and (for messages) typo correction against known stems. It returns
+// every stem, for phrases, and the stems of words that carry meaning, for
+// ranking.
+func (ix *index) stems(text string, correct bool) (all, content []string) {
+	raw := ix.applyVocab(tokens(normalise(text)))
+	all = make([]string, 0, len(raw))
+	for _, w := range raw {
+		s := stem(w)
+		stop := isStop(w)
+		if correct && !stop && !ix.known[s] {
+			s = ix.correct(s)
+		}
+		all = append(all, s)
+		if !stop {
+			content = append(content, s)
+		}
+	}
+	return all, content
+}
+
+// applyVocab replaces slang, abbreviations and misspellings, longest first.
+func (ix *index) applyVocab(ws []string) []string {
+	out := make([]string, 0, len(ws))
+	for i := 0; i < len(ws); {
+		matched := false
+		for _, r := range ix.vocab[ws[i]] {
+			if i+len(r.from) <= len(ws) && equal(ws[i:i+len(r.from)], r.from) {
+				out = append(out, r.to...)
+				i += len(r.from)
+				matched = true
+				break
+			}
+		}
+		if !matched {
+			out = append(out, ws[i])
+			i++
+		}
+	}
+	return out
+}
+
+func equal(a, b []string) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i] != b[i] {
+			return false
+		}
+	}
+	return true
+}
+
+// deletions lists s with one letter left out at each place.
+func deletions(s string) []string {
+	r := []rune(s)
+	out := make([]string, 0, len(r))
+	for i := range r {
+		out = append(out, string(r[:i])+string(r[i+1:]))
+	}
+	return out
+}
+
+// correct maps an unknown stem of four or more letters to a known stem one
+// edit away (a letter missing, extra, swapped or wrong), preferring the stem
+// more topics use. Unknown stems with no such neighbour stay as they are.
+func (ix *index) correct(s string) string {
+	if len([]rune(s)) < 4 {
+		return s
+	}
+	best, bestDF := "", -1
+	consider := func(c string) {
+		if c == s {
+			return
+		}
+		if df := len(ix.postings[c]); df > bestDF || (df == bestDF && c < best) {
+			best, bestDF = c, df
+		}
+	}
+	for _, c := range ix.deletes[s] { // s lacks a letter
+		consider(c)
+	}
+	for _, d := range deletions(s) {
+		if ix.known[d] { // s has an extra letter
+			consider(d)
+		}
+		for _, c := range ix.deletes[d] { // a wrong or swapped letter
+			consider(c)
+		}
+	}
+	if best == "" {
+		return s
+	}
+	return best
+}
+
+// contains reports whether p occurs in ss as consecutive words.
+func contains(ss []string, p phrase) bool {
+	if len(p) == 0 || len(p) > len(ss) {
+		return false
+	}
+outer:
+	for i := 0; i+len(p) <= len(ss); i++ {
+		for j := range p {
+			if ss[i+j] != p[j] {
+				continue outer
+			}
+		}
+		return true
+	}
+	return false
+}
+
+// covers marks which words of ss are part of any phrase in ps.
+func covers(ss []string, ps []phrase, mark []bool) bool {
+	hit := false
+	for _, p := range ps {
+		for i := 0; i+len(p) <= len(ss); i++ {
+			if equal(ss[i:i+len(p)], p) {
+				for j := range p {
+					mark[i+j] = true
+				}
+				hit = true
+			}
+		}
+	}
+	return hit
+}
+
+type scored struct {
+	topic    int
+	score    float64
+	coverage float64
+}
+
+// rank scores every topic that shares a stem with the query, best first.
+func (ix *index) rank(all, content []string) []scored {
+	seen := map[string]bool{}
+	var q []string
+	for _, s := range content {
+		if !seen[s] {
+			seen[s] = true
+			q = append(q, s)
+		}
+	}
+	if len(q) == 0 {
+		return nil
+	}
+	scores := map[int32]float64{}
+	weight := map[int32]float64{} // idf mass of the query each topic covers
+	total := 0.0
+	for _, s := range q {
+		idf, ok := ix.idf[s]
+		if !ok {
+			total += ix.maxIDF // a word no topic uses still counts against confidence
+			continue
+		}
+		total += idf
+		for _, p := range ix.postings[s] {
+			sc := 0.0
+			for f := 0; f < nFields; f++ {
+				if p.tf[f] == 0 {
+					continue
+				}
+				tf := float64(p.tf[f])
+				norm := 1 - bm25B + bm25B*ix.flen[p.topic][f]/ix.avgLen[f]
+				sc += fieldWeight[f] * tf * (bm25K1 + 1) / (tf + bm25K1*norm)
+			}
+			scores[p.topic] += idf * sc
+			weight[p.topic] += idf
+		}
+	}
+	out := make([]scored, 0, len(scores))
+	for t, sc := range scores {
+		for _, p := range ix.wordSets[t] {
+			if contains(all, p) {
+				sc += float64(len(p)) * 2
+			}
+		}
+		out = append(out, scored{topic: int(t), score: sc, coverage: weight[t] / total})
+	}
+	sort.Slice(out, func(i, j int) bool {
+		if out[i].score != out[j].score {
+			return out[i].score > out[j].score
+		}
+		return out[i].topic < out[j].topic
+	})
+	return out
+}

@@ -1,0 +1,67 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/kratombot/kratombot/bots"
+)
+
+func cmdAsk(ctx context.Context, args []string, stdin io.Reader, stdout io.Writer) error {
+	fs := newFlags("ask", stdout)
+	var k knowledgeFlags
+	k.register(fs)
+	asJSON := fs.Bool("json", false, "write each reply as one JSON object on one line")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	e, err := k.engine()
+	if err != nil {
+		return err
+	}
+	write := func(q string) error {
+		r, err := e.Answer(ctx, bots.Question{Text: q, Region: k.region})
+		if err != nil {
+			return err
+		}
+		if *asJSON {
+			b, err := json.Marshal(r)
+			if err != nil {
+				return fmt.Errorf("writing the reply as JSON: %w", err)
+			}
+			_, err = fmt.Fprintf(stdout, "%s\n", b)
+			return err
+		}
+		// One reply a line: newlines inside a reply become " / " so that
+		// line-oriented scripts stay in step with their questions.
+		if fs.NArg() == 0 {
+			_, err = fmt.Fprintln(stdout, oneLine(r.Text()))
+		} else {
+			_, err = fmt.Fprintln(stdout, r.Text())
+		}
+		return err
+	}
+	if fs.NArg() > 0 {
+		return write(strings.Join(fs.Args(), " "))
+	}
+	sc := bufio.NewScanner(stdin)
+	sc.Buffer(make([]byte, 64*1024), 1024*1024)
+	for sc.Scan() {
+		if err := write(sc.Text()); err != nil {
+			return err
+		}
+	}
+	if err := sc.Err(); err != nil {
+		return fmt.Errorf("reading questions from standard input: %w", err)
+	}
+	return nil
+}
+
+// oneLine folds a reply's paragraphs and lines into one line.
+func oneLine(s string) string {
+	return strings.ReplaceAll(strings.ReplaceAll(s, "\n\n", " / "), "\n", " / ")
+}

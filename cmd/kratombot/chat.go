@@ -1,0 +1,118 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+
+	"github.com/kratombot/kratombot/bots"
+)
+
+// cmdChat is a terminal conversation. Numbers typed alone open the topics
+// offered in the last reply, like buttons on the chat platforms.
+func cmdChat(ctx context.Context, args []string, stdin io.Reader, stdout io.Writer) error {
+	fs := newFlags("chat", stdout)
+	var k knowledgeFlags
+	k.register(fs)
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	e, err := k.engine()
+	if err != nil {
+		return err
+	}
+	region := k.region
+	show := func(r bots.Reply) []bots.Suggestion {
+		fmt.Fprintf(stdout, "\n%s\n", r.Text())
+		choices := r.Choices()
+		if len(choices) > 0 {
+			fmt.Fprintln(stdout, "\nMore:")
+			for i, c := range choices {
+				fmt.Fprintf(stdout, "  %d. %s\n", i+1, c.Label)
+			}
+		}
+		fmt.Fprint(stdout, "\n> ")
+		return choices
+	}
+	r, err := e.Open(ctx, "welcome", region)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintln(stdout, "kratombot — type a question, a number to open a topic, or 'quit'. Commands: /symptoms /treatment /faq /resources /crisis /region CODE /help")
+	choices := show(r)
+
+	lines := make(chan string)
+	go func() {
+		defer close(lines)
+		sc := bufio.NewScanner(stdin)
+		sc.Buffer(make([]byte, 64*1024), 1024*1024)
+		for sc.Scan() {
+			select {
+			case lines <- sc.Text():
+			case <-ctx.Done():
+				return
+			}
+		}
+	}()
+	for {
+		var line string
+		var ok bool
+		select {
+		case <-ctx.Done():
+			fmt.Fprintln(stdout)
+			return nil
+		case line, ok = <-lines:
+			if !ok {
+				fmt.Fprintln(stdout)
+				return nil
+			}
+		}
+		in := strings.TrimSpace(line)
+		n, numErr := strconv.Atoi(in)
+		switch {
+		case in == "quit" || in == "exit" || in == "/quit":
+			return nil
+		case numErr == nil && n >= 1 && n <= len(choices):
+			id := choices[n-1].ID
+			if code, found := strings.CutPrefix(id, "region:"); found {
+				region = code
+			}
+			r, err = e.Open(ctx, id, region)
+		case strings.HasPrefix(in, "/region"):
+			arg := strings.TrimSpace(strings.TrimPrefix(in, "/region"))
+			if code, found := e.Region(arg); found {
+				region = code
+			}
+			r, err = e.Open(ctx, "resources", region)
+		case strings.HasPrefix(in, "/"):
+			r, err = e.Open(ctx, command(in), region)
+		default:
+			r, err = e.Answer(ctx, bots.Question{Text: line, Region: region})
+		}
+		if err != nil {
+			return err
+		}
+		choices = show(r)
+	}
+}
+
+// command maps a slash command to what Engine.Open shows.
+func command(in string) string {
+	name := strings.ToLower(strings.Fields(in)[0])
+	switch name {
+	case "/symptoms":
+		return "menu:symptom"
+	case "/treatment":
+		return "menu:treatment"
+	case "/faq":
+		return "menu:faq"
+	case "/resources", "/crisis", "/privacy", "/help":
+		return strings.TrimPrefix(name, "/")
+	case "/start":
+		return "welcome"
+	}
+	return "help"
+}

@@ -1,0 +1,160 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/kratombot/kratombot/bots"
+	"github.com/kratombot/kratombot/redact"
+)
+
+var osDirFS = os.DirFS
+
+// deps is what every platform adapter gets from serve.
+type deps struct {
+	engine   *bots.Engine
+	log      *slog.Logger
+	redactor *redact.Redactor // add each token with redactor.Add before using it
+	mux      *http.ServeMux   // served on KRATOMBOT_HTTP_ADDR
+	recorder bots.Recorder
+	regions  bots.RegionStore
+	feedback bool   // show "Was this helpful?" buttons (a store is configured)
+	region   string // default region code
+	logText  bool   // KRATOMBOT_LOG_TEXT=true: log message text, for debugging only
+}
+
+// runner runs a platform until ctx ends, then finishes replies in flight and
+// returns nil on a clean stop.
+type runner func(ctx context.Context) error
+
+// platform starts one adapter; it returns a nil runner when the platform is
+// not configured. Adapters append themselves in init.
+type platform func(d *deps) (name string, run runner, err error)
+
+var platforms []platform
+
+// cmdServe runs every configured platform adapter until SIGINT or SIGTERM.
+func cmdServe(ctx context.Context, args []string, stderr io.Writer) error {
+	fs := newFlags("serve", stderr)
+	var k knowledgeFlags
+	k.register(fs)
+	addr := fs.String("http-addr", os.Getenv("KRATOMBOT_HTTP_ADDR"), "address for webhooks, health and metrics, e.g. :8080")
+	logFormat := fs.String("log-format", envOr("KRATOMBOT_LOG_FORMAT", "text"), "log format: text or json")
+	logText := fs.Bool("log-text", os.Getenv("KRATOMBOT_LOG_TEXT") == "true", "log what people write (debugging only; off by default for privacy)")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	red := redact.New()
+	var h slog.Handler
+	if *logFormat == "json" {
+		h = slog.NewJSONHandler(stderr, nil)
+	} else {
+		h = slog.NewTextHandler(stderr, nil)
+	}
+	log := slog.New(red.Handler(h))
+
+	e, err := k.engine()
+	if err != nil {
+		return err
+	}
+	region := k.region
+	if region != "" {
+		if code, ok := e.Region(region); ok {
+			region = code
+		} else {
+			return fmt.Errorf("region %q is not in the knowledge base; use one of the codes in referrals.yaml", region)
+		}
+	}
+	d := &deps{
+		engine: e, log: log, redactor: red, mux: http.NewServeMux(),
+		recorder: bots.Recorders{}, regions: &bots.MemoryRegions{},
+		region: region, logText: *logText,
+	}
+
+	var names []string
+	var runs []runner
+	for _, p := range platforms {
+		name, run, err := p(d)
+		if err != nil {
+			return red.Error(err)
+		}
+		if run != nil {
+			names = append(names, name)
+			runs = append(runs, run)
+		}
+	}
+	if len(runs) == 0 {
+		return errors.New("no platform is configured: set TELEGRAM_BOT_TOKEN, DISCORD_BOT_TOKEN or DISCORD_PUBLIC_KEY (see README.md)")
+	}
+	log.Info("kratombot serving", "platforms", strings.Join(names, ","), "knowledge", e.Version(), "version", version)
+
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	errs := make(chan error, len(runs)+1)
+	var srv *http.Server
+	if *addr != "" {
+		ln, err := net.Listen("tcp", *addr)
+		if err != nil {
+			return fmt.Errorf("cannot listen on %s for webhooks and health checks: %w", *addr, err)
+		}
+		srv = &http.Server{Handler: d.mux, ReadHeaderTimeout: 10 * time.Second}
+		go func() {
+			if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+				errs <- fmt.Errorf("the HTTP server stopped: %w", err)
+			}
+		}()
+		log.Info("http listening", "addr", ln.Addr().String())
+	}
+	for i, run := range runs {
+		go func(name string, run runner) {
+			err := run(ctx)
+			if err != nil {
+				err = fmt.Errorf("%s: %w", name, red.Error(err))
+			}
+			errs <- err
+		}(names[i], run)
+	}
+
+	var first error
+	pending := len(runs)
+	for pending > 0 {
+		err := <-errs
+		if srv != nil && err != nil && strings.HasPrefix(err.Error(), "the HTTP server") {
+			first = err
+			cancel()
+			continue
+		}
+		pending--
+		if err != nil && first == nil {
+			first = err
+			cancel() // one platform failing stops the others cleanly
+		}
+	}
+	if srv != nil {
+		sctx, scancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer scancel()
+		if err := srv.Shutdown(sctx); err != nil {
+			log.Warn("http server did not drain in time", "err", err)
+		}
+	}
+	if first != nil {
+		return first
+	}
+	log.Info("kratombot stopped cleanly")
+	return nil
+}
+
+func envOr(key, def string) string {
+	if v := os.Getenv(key); v != "" {
+		return v
+	}
+	return def
+}

@@ -1,0 +1,321 @@
+package knowledge
+
+import (
+	"crypto/sha256"
+	"embed"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path"
+	"reflect"
+	"regexp"
+	"sort"
+	"strconv"
+	"strings"
+
+	"github.com/agnivade/levenshtein"
+	"gopkg.in/yaml.v3"
+)
+
+//go:embed *.yaml
+var embedded embed.FS
+
+// Embedded is the knowledge base built into the binary.
+func Embedded() fs.FS { return embedded }
+
+// EmbeddedName is how messages name the embedded folder.
+const EmbeddedName = "knowledge"
+
+// Problem is one thing wrong in the knowledge files.
+type Problem struct {
+	Pos     Position
+	Message string
+	Warning bool
+}
+
+func (p Problem) String() string {
+	if p.Warning {
+		return fmt.Sprintf("%s: warning: %s", p.Pos, p.Message)
+	}
+	return fmt.Sprintf("%s: %s", p.Pos, p.Message)
+}
+
+// Problems is the error Load returns when a knowledge base has errors.
+type Problems []Problem
+
+func (ps Problems) Error() string {
+	var b strings.Builder
+	n := 0
+	for _, p := range ps {
+		if p.Warning {
+			continue
+		}
+		if n > 0 {
+			b.WriteString("\n")
+		}
+		b.WriteString(p.String())
+		n++
+	}
+	return b.String()
+}
+
+// Errors counts the problems that are not warnings.
+func (ps Problems) Errors() int {
+	n := 0
+	for _, p := range ps {
+		if !p.Warning {
+			n++
+		}
+	}
+	return n
+}
+
+// LoadDir loads the YAML files directly inside a folder on disk.
+func LoadDir(dir string) (*Base, error) { return Load(os.DirFS(dir), dir) }
+
+// Load reads every .yaml file at the top of fsys, naming them under dir in
+// messages. It returns a Problems error, and no Base, when anything is wrong.
+func Load(fsys fs.FS, dir string) (*Base, error) {
+	b, ps := Check(fsys, dir)
+	if ps.Errors() > 0 {
+		return nil, ps
+	}
+	return b, nil
+}
+
+// Check loads and checks the files and returns every problem found, warnings
+// included. The Base is nil when there are errors.
+func Check(fsys fs.FS, dir string) (*Base, Problems) {
+	entries, err := fs.ReadDir(fsys, ".")
+	if err != nil {
+		return nil, Problems{{Pos: Position{File: dir, Line: 1, Col: 1}, Message: fmt.Sprintf("cannot read the knowledge folder: %v", err)}}
+	}
+	var names []string
+	for _, e := range entries {
+		n := e.Name()
+		if e.IsDir() || strings.HasPrefix(n, ".") || !(strings.HasSuffix(n, ".yaml") || strings.HasSuffix(n, ".yml")) {
+			continue
+		}
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	if len(names) == 0 {
+		return nil, Problems{{Pos: Position{File: dir, Line: 1, Col: 1}, Message: "no .yaml files found; the knowledge folder needs the topic, region and message files"}}
+	}
+
+	var ps Problems
+	var files []*file
+	sum := sha256.New()
+	for _, n := range names {
+		data, err := fs.ReadFile(fsys, n)
+		if err != nil {
+			ps = append(ps, Problem{Pos: Position{File: path.Join(dir, n), Line: 1, Col: 1}, Message: fmt.Sprintf("cannot read this file: %v", err)})
+			continue
+		}
+		sum.Write([]byte(n))
+		sum.Write(data)
+		f, fps := parse(path.Join(dir, n), data)
+		ps = append(ps, fps...)
+		if f != nil {
+			files = append(files, f)
+		}
+	}
+	if ps.Errors() > 0 {
+		return nil, ps
+	}
+	b := merge(files, &ps)
+	b.Version = hex.EncodeToString(sum.Sum(nil))[:12]
+	b.index()
+	ps = append(ps, validate(b)...)
+	for _, p := range ps {
+		if p.Warning {
+			b.Warnings = append(b.Warnings, p)
+		}
+	}
+	if ps.Errors() > 0 {
+		return nil, ps
+	}
+	return b, ps
+}
+
+var lineRe = regexp.MustCompile(`line (\d+)(?:, column (\d+))?: (.*)`)
+
+// parse decodes one file strictly: unknown keys and wrong types are problems.
+func parse(name string, data []byte) (*file, Problems) {
+	var doc yaml.Node
+	if err := yaml.Unmarshal(data, &doc); err != nil {
+		return nil, Problems{yamlProblem(name, err.Error())}
+	}
+	if doc.Kind == 0 || len(doc.Content) == 0 {
+		return nil, Problems{{Pos: Position{File: name, Line: 1, Col: 1}, Message: "this file is empty; add content or delete the file"}}
+	}
+	root := doc.Content[0]
+	if root.Kind != yaml.MappingNode {
+		return nil, Problems{{Pos: Position{File: name, Line: root.Line, Col: root.Column}, Message: "the file must start with a key such as 'topics:' or 'regions:', not a list or plain text"}}
+	}
+	f := &file{}
+	var ps Problems
+	if err := root.Decode(f); err != nil {
+		var te *yaml.TypeError
+		if errors.As(err, &te) {
+			for _, e := range te.Errors {
+				ps = append(ps, yamlProblem(name, e))
+			}
+		} else {
+			ps = append(ps, yamlProblem(name, err.Error()))
+		}
+	}
+	annotate(name, root, reflect.ValueOf(f), &ps)
+	return f, ps
+}
+
+// yamlProblem turns a yaml library message into a maintainer's words.
+func yamlProblem(name, msg string) Problem {
+	p := Problem{Pos: Position{File: name, Line: 1, Col: 1}, Message: msg}
+	if m := lineRe.FindStringSubmatch(msg); m != nil {
+		p.Pos.Line, _ = strconv.Atoi(m[1])
+		if m[2] != "" {
+			p.Pos.Col, _ = strconv.Atoi(m[2])
+		}
+		p.Message = m[3]
+	}
+	p.Message = strings.TrimPrefix(p.Message, "yaml: ")
+	r := strings.NewReplacer(
+		"cannot unmarshal !!seq into", "found a list where this needs",
+		"cannot unmarshal !!map into", "found keys (name: value) where this needs",
+		"cannot unmarshal !!str", "found the text",
+		"cannot unmarshal !!int", "found the number",
+		"cannot unmarshal !!bool", "found yes/no",
+		"cannot unmarshal !!float", "found the number",
+		" into string", " where this needs text",
+		" into []string", " where this needs a list like [a, b]",
+		" into float64", " where this needs a number",
+		"knowledge.Topic", "a topic (id:, title:, ...)",
+		"knowledge.Region", "a region (code:, name:, ...)",
+		"knowledge.Contact", "a contact (name:, phone:, ...)",
+		"knowledge.Source", "a source (title:, url:)",
+		"[]knowledge.", "a list of ",
+		"knowledge.", "",
+		"did not find expected key", "the indentation or a quote is off near here (did not find expected key); check that this line lines up with the ones above it",
+		"mapping values are not allowed in this context", "a ':' inside text needs the whole text in quotes (\"...\")",
+		"found character that cannot start any token", "a character here cannot start a value (a tab, or a stray @ or `); use spaces and put the text in quotes",
+	)
+	p.Message = r.Replace(p.Message)
+	return p
+}
+
+// annotate walks the YAML nodes beside the decoded values: it records where
+// each struct and field stands, and reports keys the schema does not know.
+func annotate(name string, n *yaml.Node, v reflect.Value, ps *Problems) {
+	for v.Kind() == reflect.Pointer {
+		if v.IsNil() {
+			return
+		}
+		v = v.Elem()
+	}
+	switch v.Kind() {
+	case reflect.Struct:
+		if n.Kind != yaml.MappingNode {
+			return
+		}
+		fields := map[string]int{}
+		var known []string
+		t := v.Type()
+		for i := 0; i < t.NumField(); i++ {
+			tag := strings.Split(t.Field(i).Tag.Get("yaml"), ",")[0]
+			if tag != "" && tag != "-" {
+				fields[tag] = i
+				known = append(known, tag)
+			}
+		}
+		loc := v.FieldByName("located")
+		if loc.IsValid() {
+			pos := reflect.ValueOf(Position{File: name, Line: n.Line, Col: n.Column})
+			setUnexported(loc.FieldByName("Pos"), pos)
+			setUnexported(loc.FieldByName("Fields"), reflect.ValueOf(map[string]Position{}))
+		}
+		seen := map[string]bool{}
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			k, val := n.Content[i], n.Content[i+1]
+			if seen[k.Value] {
+				*ps = append(*ps, Problem{Pos: Position{name, k.Line, k.Column}, Message: fmt.Sprintf("%q appears twice here; keep one", k.Value)})
+			}
+			seen[k.Value] = true
+			idx, ok := fields[k.Value]
+			if !ok {
+				*ps = append(*ps, Problem{Pos: Position{name, k.Line, k.Column}, Message: unknownKey(k.Value, known)})
+				continue
+			}
+			if loc.IsValid() {
+				m := loc.FieldByName("Fields")
+				m = reflect.NewAt(m.Type(), m.Addr().UnsafePointer()).Elem()
+				m.SetMapIndex(reflect.ValueOf(k.Value), reflect.ValueOf(Position{name, val.Line, val.Column}))
+			}
+			annotate(name, val, v.Field(idx), ps)
+		}
+	case reflect.Slice:
+		if n.Kind != yaml.SequenceNode {
+			return
+		}
+		for i := 0; i < len(n.Content) && i < v.Len(); i++ {
+			annotate(name, n.Content[i], v.Index(i), ps)
+		}
+	}
+}
+
+func setUnexported(f reflect.Value, x reflect.Value) {
+	reflect.NewAt(f.Type(), f.Addr().UnsafePointer()).Elem().Set(x)
+}
+
+func unknownKey(k string, known []string) string {
+	best, bestD := "", 3
+	for _, c := range known {
+		if d := levenshtein.ComputeDistance(strings.ToLower(k), c); d < bestD {
+			best, bestD = c, d
+		}
+	}
+	if best != "" {
+		return fmt.Sprintf("unknown key %q; did you mean %q?", k, best)
+	}
+	return fmt.Sprintf("unknown key %q here; the keys allowed here are: %s", k, strings.Join(known, ", "))
+}
+
+// merge gathers every file's parts into one Base, reporting parts given twice.
+func merge(files []*file, ps *Problems) *Base {
+	b := &Base{}
+	var msgs, trig, dflt, thr *file
+	for _, f := range files {
+		for i := range f.Topics {
+			b.Topics = append(b.Topics, &f.Topics[i])
+		}
+		for i := range f.Regions {
+			b.Regions = append(b.Regions, &f.Regions[i])
+		}
+		for i := range f.Categories {
+			b.Crisis = append(b.Crisis, &f.Categories[i])
+		}
+		for i := range f.Synonyms {
+			b.Synonyms = append(b.Synonyms, &f.Synonyms[i])
+		}
+		b.Examples = append(b.Examples, f.Examples...)
+		b.DosingRelated = append(b.DosingRelated, f.DosingRelated...)
+		once := func(seen **file, has bool, key string, set func()) {
+			if !has {
+				return
+			}
+			if *seen != nil {
+				*ps = append(*ps, Problem{Pos: f.At(key), Message: fmt.Sprintf("%q is already given in %s; keep it in one file", key, (*seen).Pos.File)})
+				return
+			}
+			*seen = f
+			set()
+		}
+		once(&msgs, f.Messages != nil, "messages", func() { b.Messages = *f.Messages })
+		once(&trig, f.Triggers != nil, "triggers", func() { b.Triggers = *f.Triggers })
+		once(&dflt, f.DefaultRegion != "", "default_region", func() { b.DefaultRegion = f.DefaultRegion })
+		once(&thr, f.Threshold != nil, "threshold", func() { b.Threshold = *f.Threshold })
+	}
+	return b
+}

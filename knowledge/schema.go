@@ -1,0 +1,233 @@
+// Package knowledge holds the YAML knowledge base that maintainers edit, embeds
+// it in the binary as the default, and loads and checks it.
+//
+// It is for turning files into a Base the answer engine can trust. It must
+// never accept a broken edit silently: every problem is reported as
+// file:line:col in words a maintainer can act on, and a Base with errors is
+// never returned.
+package knowledge
+
+import (
+	"fmt"
+	"strings"
+)
+
+// Kind is what sort of topic an entry is.
+type Kind string
+
+// The kinds of topic the platforms offer as menus.
+const (
+	Symptom   Kind = "symptom"
+	Treatment Kind = "treatment"
+	FAQ       Kind = "faq"
+)
+
+// Kinds lists every kind in menu order.
+var Kinds = []Kind{Symptom, Treatment, FAQ}
+
+// Position is where something stands in a YAML file.
+type Position struct {
+	File string
+	Line int
+	Col  int
+}
+
+func (p Position) String() string { return fmt.Sprintf("%s:%d:%d", p.File, p.Line, p.Col) }
+
+// located is embedded in every decoded struct so that checks can point at the
+// line a maintainer has to change.
+type located struct {
+	Pos    Position            `yaml:"-"`
+	Fields map[string]Position `yaml:"-"`
+}
+
+// At is where field (its YAML key) stands, or the struct itself when absent.
+func (l located) At(field string) Position {
+	if p, ok := l.Fields[field]; ok {
+		return p
+	}
+	return l.Pos
+}
+
+// Source is where an answer's facts come from.
+type Source struct {
+	located `yaml:"-"`
+	Title   string `yaml:"title"`
+	URL     string `yaml:"url"`
+}
+
+// Topic is one entry people can reach: a symptom, a treatment step or a FAQ.
+type Topic struct {
+	located   `yaml:"-"`
+	ID        string   `yaml:"id"`
+	Title     string   `yaml:"title"`
+	Kind      Kind     `yaml:"kind"`
+	Words     []string `yaml:"words"`
+	Questions []string `yaml:"questions"`
+	Answer    string   `yaml:"answer"`
+	Related   []string `yaml:"related"`
+	Sources   []Source `yaml:"sources"`
+	Reviewed  string   `yaml:"reviewed"`
+}
+
+// Paragraphs splits the answer at blank lines, trimmed, without empty ones.
+func (t *Topic) Paragraphs() []string { return Paragraphs(t.Answer) }
+
+// Paragraphs splits text at blank lines, trimmed, without empty ones.
+func Paragraphs(text string) []string {
+	var out []string
+	for _, p := range strings.Split(strings.ReplaceAll(text, "\r\n", "\n"), "\n\n") {
+		if p = strings.TrimSpace(p); p != "" {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+// Contact is one helpline, text line or website.
+type Contact struct {
+	located `yaml:"-"`
+	Name    string `yaml:"name"`
+	Phone   string `yaml:"phone"`
+	Text    string `yaml:"text"`
+	URL     string `yaml:"url"`
+	Note    string `yaml:"note"`
+}
+
+// Region holds the helplines for one country or area.
+type Region struct {
+	located   `yaml:"-"`
+	Code      string    `yaml:"code"`
+	Name      string    `yaml:"name"`
+	Aliases   []string  `yaml:"aliases"`
+	Emergency string    `yaml:"emergency"`
+	Referral  []Contact `yaml:"referral"`
+	Crisis    []Contact `yaml:"crisis"`
+	More      []Contact `yaml:"more"`
+}
+
+// Contact kinds in a crisis category.
+const (
+	ContactCrisis    = "crisis"
+	ContactEmergency = "emergency"
+)
+
+// CrisisCategory is a group of phrases that mean someone may be in danger.
+type CrisisCategory struct {
+	located `yaml:"-"`
+	ID      string   `yaml:"id"`
+	Contact string   `yaml:"contact"`
+	Message string   `yaml:"message"`
+	Phrases []string `yaml:"phrases"`
+}
+
+// Synonym maps what people type to the words the topics use.
+type Synonym struct {
+	located `yaml:"-"`
+	Means   string   `yaml:"means"`
+	Words   []string `yaml:"words"`
+}
+
+// Messages are the fixed texts the bot uses outside topics.
+type Messages struct {
+	located     `yaml:"-"`
+	Welcome     string `yaml:"welcome"`
+	Help        string `yaml:"help"`
+	Fallback    string `yaml:"fallback"`
+	Thanks      string `yaml:"thanks"`
+	Greeting    string `yaml:"greeting"`
+	Dosing      string `yaml:"dosing"`
+	CrisisIntro string `yaml:"crisis_intro"`
+	Resources   string `yaml:"resources"`
+	Privacy     string `yaml:"privacy"`
+}
+
+// Triggers are the words that mark small talk and dosing questions.
+type Triggers struct {
+	located  `yaml:"-"`
+	Greeting []string `yaml:"greeting"`
+	Thanks   []string `yaml:"thanks"`
+	Help     []string `yaml:"help"`
+	Dosing   []string `yaml:"dosing"`
+}
+
+// Example is a question as people type it with what it must reach.
+type Example struct {
+	located `yaml:"-"`
+	Q       string `yaml:"q"`
+	Topic   string `yaml:"topic"`
+	Kind    string `yaml:"kind"`
+}
+
+// file is the shape every YAML file decodes into; which keys a file uses
+// decides what it contributes, so maintainers may split topics over files.
+type file struct {
+	located       `yaml:"-"`
+	Topics        []Topic          `yaml:"topics"`
+	DefaultRegion string           `yaml:"default_region"`
+	Regions       []Region         `yaml:"regions"`
+	Categories    []CrisisCategory `yaml:"categories"`
+	Synonyms      []Synonym        `yaml:"synonyms"`
+	Messages      *Messages        `yaml:"messages"`
+	Triggers      *Triggers        `yaml:"triggers"`
+	DosingRelated []string         `yaml:"dosing_related"`
+	Threshold     *float64         `yaml:"threshold"`
+	Examples      []Example        `yaml:"examples"`
+}
+
+// Base is a loaded, checked knowledge base. Treat it as read-only: the engine
+// shares it between goroutines.
+type Base struct {
+	Topics        []*Topic
+	Regions       []*Region
+	DefaultRegion string
+	Crisis        []*CrisisCategory
+	Synonyms      []*Synonym
+	Messages      Messages
+	Triggers      Triggers
+	DosingRelated []string
+	Threshold     float64
+	Examples      []Example
+	// Version identifies the content (a hash of the files), for logs and metrics.
+	Version string
+	// Warnings are problems that do not stop the bot (an old review date).
+	Warnings []Problem
+
+	byID     map[string]*Topic
+	byRegion map[string]*Region
+}
+
+// Topic returns the topic with that id.
+func (b *Base) Topic(id string) (*Topic, bool) {
+	t, ok := b.byID[id]
+	return t, ok
+}
+
+// Region returns the region with that code or alias (any case), if any.
+func (b *Base) Region(name string) (*Region, bool) {
+	r, ok := b.byRegion[strings.ToLower(strings.TrimSpace(name))]
+	return r, ok
+}
+
+// Default returns the default region.
+func (b *Base) Default() *Region {
+	r, _ := b.Region(b.DefaultRegion)
+	return r
+}
+
+func (b *Base) index() {
+	b.byID = make(map[string]*Topic, len(b.Topics))
+	for _, t := range b.Topics {
+		b.byID[t.ID] = t
+	}
+	b.byRegion = make(map[string]*Region)
+	for _, r := range b.Regions {
+		for _, a := range append([]string{r.Code, r.Name}, r.Aliases...) {
+			if a = strings.ToLower(strings.TrimSpace(a)); a != "" {
+				if _, taken := b.byRegion[a]; !taken {
+					b.byRegion[a] = r
+				}
+			}
+		}
+	}
+}

@@ -1,0 +1,267 @@
+package knowledge
+
+import (
+	"fmt"
+	"net/url"
+	"regexp"
+	"strings"
+	"time"
+	"unicode/utf8"
+)
+
+// Answer length limits: a Telegram message holds 4096 characters and a Discord
+// embed description 4096, and the referral and title must fit beside it.
+const (
+	MaxAnswer = 3500
+	MaxTitle  = 100
+)
+
+var (
+	idRe    = regexp.MustCompile(`^[a-z0-9]+(-[a-z0-9]+)*$`)
+	phoneRe = regexp.MustCompile(`^\+?[0-9][0-9 \-]{1,20}[0-9]$|^[0-9]{3}$`)
+	codeRe  = regexp.MustCompile(`^[A-Z]{2,4}$`)
+	doseRe  = regexp.MustCompile(`(?i)\b\d+(\.\d+)?\s?(mg|milligrams?|grams?|g|mcg|ml)\b`)
+)
+
+// now is replaced in tests so that review-date warnings are stable.
+var now = time.Now
+
+// validate checks what YAML cannot: references, duplicates, required parts,
+// formats and platform limits.
+func validate(b *Base) Problems {
+	var ps Problems
+	errf := func(p Position, format string, a ...any) {
+		ps = append(ps, Problem{Pos: p, Message: fmt.Sprintf(format, a...)})
+	}
+	warnf := func(p Position, format string, a ...any) {
+		ps = append(ps, Problem{Pos: p, Message: fmt.Sprintf(format, a...), Warning: true})
+	}
+
+	if len(b.Topics) == 0 {
+		errf(Position{File: "knowledge", Line: 1, Col: 1}, "there are no topics; add a file with 'topics:'")
+	}
+	ids := map[string]*Topic{}
+	words := map[string]*Topic{}
+	questions := map[string]*Topic{}
+	for _, t := range b.Topics {
+		switch {
+		case t.ID == "":
+			errf(t.Pos, "this topic has no id; add 'id:' with a short name like sleep-problems")
+		case !idRe.MatchString(t.ID):
+			errf(t.At("id"), "id %q may use only lowercase letters, digits and single hyphens (like restless-legs)", t.ID)
+		case ids[t.ID] != nil:
+			errf(t.At("id"), "id %q is already used by the topic at %s; give one of them another id", t.ID, ids[t.ID].Pos)
+		default:
+			ids[t.ID] = t
+		}
+		if strings.TrimSpace(t.Title) == "" {
+			errf(t.At("title"), "topic %q has no title; add 'title:' with a few words people will see as a heading", t.ID)
+		} else if utf8.RuneCountInString(t.Title) > MaxTitle {
+			errf(t.At("title"), "the title of %q is %d characters; keep it under %d (Discord cuts longer names)", t.ID, utf8.RuneCountInString(t.Title), MaxTitle)
+		}
+		switch t.Kind {
+		case Symptom, Treatment, FAQ:
+		case "":
+			errf(t.Pos, "topic %q has no kind; add 'kind:' with symptom, treatment or faq", t.ID)
+		default:
+			errf(t.At("kind"), "kind %q of topic %q is not known; use symptom, treatment or faq", t.Kind, t.ID)
+		}
+		if strings.TrimSpace(t.Answer) == "" {
+			errf(t.At("answer"), "topic %q has no answer; add 'answer: |' followed by the text, indented", t.ID)
+		} else if n := utf8.RuneCountInString(t.Answer); n > MaxAnswer {
+			errf(t.At("answer"), "the answer of %q is %d characters; Telegram and Discord fit about %d with the helpline, so shorten it or split it into two topics", t.ID, n, MaxAnswer)
+		}
+		if m := doseRe.FindString(t.Answer); m != "" {
+			errf(t.At("answer"), "the answer of %q names an amount (%q); the bot never gives doses or amounts, so say 'a clinician plans this' instead", t.ID, m)
+		}
+		if len(t.Words) == 0 && len(t.Questions) == 0 {
+			errf(t.Pos, "topic %q has neither words nor questions, so nobody can reach it; add 'words:' people would type", t.ID)
+		}
+		for _, w := range t.Words {
+			k := strings.ToLower(strings.TrimSpace(w))
+			if k == "" {
+				errf(t.At("words"), "topic %q has an empty word; remove it", t.ID)
+			} else if o := words[k]; o != nil && o != t {
+				errf(t.At("words"), "the word %q is claimed by %q too (%s); keep it on the one topic it fits best", w, o.ID, o.At("words"))
+			} else {
+				words[k] = t
+			}
+		}
+		for _, q := range t.Questions {
+			k := strings.ToLower(strings.TrimSpace(q))
+			if o := questions[k]; o != nil && o != t {
+				errf(t.At("questions"), "the question %q is also listed under %q (%s); keep it on one topic", q, o.ID, o.At("questions"))
+			} else {
+				questions[k] = t
+			}
+		}
+		if len(t.Sources) == 0 {
+			errf(t.Pos, "topic %q has no sources; add 'sources:' with a title and url for where the facts come from", t.ID)
+		}
+		for _, s := range t.Sources {
+			if strings.TrimSpace(s.Title) == "" {
+				errf(s.Pos, "a source of %q has no title; add 'title:'", t.ID)
+			}
+			checkURL(s.At("url"), s.URL, fmt.Sprintf("a source of %q", t.ID), true, errf)
+		}
+		if t.Reviewed == "" {
+			errf(t.Pos, "topic %q has no reviewed date; add 'reviewed: YYYY-MM-DD' with the day someone last checked it", t.ID)
+		} else if d, err := time.Parse("2006-01-02", t.Reviewed); err != nil {
+			errf(t.At("reviewed"), "reviewed %q of %q is not a date; write it as YYYY-MM-DD, e.g. 2026-01-31", t.Reviewed, t.ID)
+		} else if d.After(now().Add(48 * time.Hour)) {
+			errf(t.At("reviewed"), "reviewed %s of %q is in the future; use the day it was checked", t.Reviewed, t.ID)
+		} else if now().Sub(d) > 366*24*time.Hour {
+			warnf(t.At("reviewed"), "%q was last reviewed on %s, over a year ago; check it against its sources and update the date", t.ID, t.Reviewed)
+		}
+	}
+	for _, t := range b.Topics {
+		for _, r := range t.Related {
+			if _, ok := ids[r]; !ok {
+				errf(t.At("related"), "topic %q lists related topic %q, which does not exist; check the spelling or add that topic", t.ID, r)
+			} else if r == t.ID {
+				errf(t.At("related"), "topic %q lists itself as related; remove it", t.ID)
+			}
+		}
+	}
+
+	// Regions: every message carries a referral, and a crisis needs both numbers.
+	if len(b.Regions) == 0 {
+		errf(Position{File: "knowledge", Line: 1, Col: 1}, "there are no regions; add a file with 'regions:' listing the helplines")
+	}
+	codes := map[string]*Region{}
+	for _, r := range b.Regions {
+		switch {
+		case !codeRe.MatchString(r.Code):
+			errf(r.At("code"), "region code %q should be 2 to 4 capital letters, like US or INTL", r.Code)
+		case codes[r.Code] != nil:
+			errf(r.At("code"), "region %s is listed twice (also at %s); keep one", r.Code, codes[r.Code].Pos)
+		default:
+			codes[r.Code] = r
+		}
+		if strings.TrimSpace(r.Name) == "" {
+			errf(r.Pos, "region %s has no name; add 'name:'", r.Code)
+		}
+		if len(r.Referral) == 0 {
+			errf(r.Pos, "region %s has no referral; every message carries one, so add 'referral:' with a helpline", r.Code)
+		}
+		if len(r.Crisis) == 0 {
+			errf(r.Pos, "region %s has no crisis line; add 'crisis:' with the suicide and crisis line", r.Code)
+		}
+		if strings.TrimSpace(r.Emergency) == "" {
+			errf(r.Pos, "region %s has no emergency number; add 'emergency:' (like \"911\")", r.Code)
+		}
+		for _, group := range [][]Contact{r.Referral, r.Crisis, r.More} {
+			for _, c := range group {
+				checkContact(r.Code, c, errf)
+			}
+		}
+	}
+	if b.DefaultRegion == "" {
+		errf(Position{File: "knowledge", Line: 1, Col: 1}, "no default_region is set; add 'default_region: US' to the regions file")
+	} else if _, ok := codes[b.DefaultRegion]; !ok {
+		errf(Position{File: "knowledge", Line: 1, Col: 1}, "default_region %q is not one of the regions listed", b.DefaultRegion)
+	}
+
+	cats := map[string]bool{}
+	for _, c := range b.Crisis {
+		if c.ID == "" {
+			errf(c.Pos, "a crisis category has no id; add 'id:'")
+		} else if cats[c.ID] {
+			errf(c.At("id"), "crisis category %q is listed twice; keep one", c.ID)
+		}
+		cats[c.ID] = true
+		if c.Contact != ContactCrisis && c.Contact != ContactEmergency {
+			errf(c.At("contact"), "contact of crisis category %q must be crisis or emergency, not %q", c.ID, c.Contact)
+		}
+		if len(c.Phrases) == 0 {
+			errf(c.Pos, "crisis category %q has no phrases, so it can never be noticed; add 'phrases:'", c.ID)
+		}
+		if strings.TrimSpace(c.Message) == "" {
+			errf(c.Pos, "crisis category %q has no message; add 'message: |' with what the person should read first", c.ID)
+		}
+	}
+	if len(b.Crisis) == 0 {
+		errf(Position{File: "knowledge", Line: 1, Col: 1}, "there are no crisis categories; add a file with 'categories:' (suicide, overdose, ...)")
+	}
+
+	syn := map[string]*Synonym{}
+	for _, s := range b.Synonyms {
+		if strings.TrimSpace(s.Means) == "" {
+			errf(s.Pos, "a vocabulary entry has no 'means:'; say which word these stand for")
+		}
+		for _, w := range s.Words {
+			k := strings.ToLower(strings.TrimSpace(w))
+			if o := syn[k]; o != nil && o != s {
+				errf(s.At("words"), "%q is already mapped to %q at %s; a word can mean only one thing", w, o.Means, o.Pos)
+			}
+			syn[k] = s
+		}
+	}
+
+	m := b.Messages
+	for key, text := range map[string]string{"welcome": m.Welcome, "help": m.Help, "fallback": m.Fallback, "dosing": m.Dosing, "resources": m.Resources, "privacy": m.Privacy, "crisis_intro": m.CrisisIntro} {
+		if strings.TrimSpace(text) == "" {
+			errf(m.At(key), "messages has no %q text; add '%s: |' with what the bot should say", key, key)
+		}
+	}
+	for _, id := range b.DosingRelated {
+		if _, ok := ids[id]; !ok {
+			errf(Position{File: "knowledge", Line: 1, Col: 1}, "dosing_related names topic %q, which does not exist", id)
+		}
+	}
+	for _, e := range b.Examples {
+		switch {
+		case strings.TrimSpace(e.Q) == "":
+			errf(e.Pos, "an example has no question; add 'q:'")
+		case e.Topic != "" && e.Kind != "":
+			errf(e.Pos, "example %q gives both topic and kind; keep one", e.Q)
+		case e.Topic != "":
+			if _, ok := ids[e.Topic]; !ok {
+				errf(e.At("topic"), "example %q expects topic %q, which does not exist", e.Q, e.Topic)
+			}
+		case e.Kind != "":
+			switch e.Kind {
+			case "crisis", "fallback", "dosing", "greeting", "thanks", "help":
+			default:
+				errf(e.At("kind"), "example %q has kind %q; use crisis, fallback, dosing, greeting, thanks or help", e.Q, e.Kind)
+			}
+		default:
+			errf(e.Pos, "example %q needs 'topic:' or 'kind:'", e.Q)
+		}
+	}
+	if b.Threshold < 0 || b.Threshold > 1 {
+		errf(Position{File: "knowledge", Line: 1, Col: 1}, "threshold %v must be between 0 and 1 (0.85 means 85%% of examples must pass)", b.Threshold)
+	}
+	return ps
+}
+
+func checkContact(region string, c Contact, errf func(Position, string, ...any)) {
+	if strings.TrimSpace(c.Name) == "" {
+		errf(c.Pos, "a contact in region %s has no name; add 'name:'", region)
+	}
+	if c.Phone == "" && c.Text == "" && c.URL == "" {
+		errf(c.Pos, "%q in region %s has no phone, text or url; add at least one way to reach it", c.Name, region)
+	}
+	if c.Phone != "" && !phoneRe.MatchString(c.Phone) {
+		errf(c.At("phone"), "phone %q of %q is not a phone number; use digits, spaces and hyphens, like 1-800-662-4357", c.Phone, c.Name)
+	}
+	if c.Text != "" && !phoneRe.MatchString(c.Text) {
+		errf(c.At("text"), "text line %q of %q is not a number; use digits like 988", c.Text, c.Name)
+	}
+	if c.URL != "" {
+		checkURL(c.At("url"), c.URL, fmt.Sprintf("%q", c.Name), false, errf)
+	}
+}
+
+func checkURL(p Position, raw, what string, required bool, errf func(Position, string, ...any)) {
+	if raw == "" {
+		if required {
+			errf(p, "%s has no url; add 'url:' starting with https://", what)
+		}
+		return
+	}
+	u, err := url.Parse(raw)
+	if err != nil || u.Scheme != "https" || u.Host == "" || !strings.Contains(u.Host, ".") || strings.ContainsAny(raw, " \t") {
+		errf(p, "url %q of %s is not a full web address; it should start with https:// and have no spaces", raw, what)
+	}
+}
