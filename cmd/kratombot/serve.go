@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/kratombot/kratombot/bots"
+	"github.com/kratombot/kratombot/metrics"
 	"github.com/kratombot/kratombot/redact"
 )
 
@@ -75,7 +76,7 @@ func cmdServe(ctx context.Context, args []string, stderr io.Writer) error {
 	}
 	d := &deps{
 		engine: e, log: log, redactor: red, mux: http.NewServeMux(),
-		recorder: bots.Recorders{}, regions: &bots.MemoryRegions{},
+		recorder: bots.Recorders{metrics.Recorder{}}, regions: &bots.MemoryRegions{},
 		region: region, logText: *logText,
 	}
 
