@@ -128,7 +128,7 @@ func Check(fsys fs.FS, dir string) (*Base, Problems) {
 	b := merge(files, &ps)
 	b.Version = hex.EncodeToString(sum.Sum(nil))[:12]
 	b.index()
-	ps = append(ps, validate(b)...)
+	ps = append(ps, validate(b, dir)...)
 	for _, p := range ps {
 		if p.Warning {
 			b.Warnings = append(b.Warnings, p)

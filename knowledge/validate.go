@@ -28,8 +28,9 @@ var now = time.Now
 
 // validate checks what YAML cannot: references, duplicates, required parts,
 // formats and platform limits.
-func validate(b *Base) Problems {
+func validate(b *Base, dir string) Problems {
 	var ps Problems
+	folder := Position{File: dir, Line: 1, Col: 1}
 	errf := func(p Position, format string, a ...any) {
 		ps = append(ps, Problem{Pos: p, Message: fmt.Sprintf(format, a...)})
 	}
@@ -38,7 +39,7 @@ func validate(b *Base) Problems {
 	}
 
 	if len(b.Topics) == 0 {
-		errf(Position{File: "knowledge", Line: 1, Col: 1}, "there are no topics; add a file with 'topics:'")
+		errf(folder, "there are no topics; add a file with 'topics:'")
 	}
 	ids := map[string]*Topic{}
 	words := map[string]*Topic{}
@@ -126,7 +127,7 @@ func validate(b *Base) Problems {
 
 	// Regions: every message carries a referral, and a crisis needs both numbers.
 	if len(b.Regions) == 0 {
-		errf(Position{File: "knowledge", Line: 1, Col: 1}, "there are no regions; add a file with 'regions:' listing the helplines")
+		errf(folder, "there are no regions; add a file with 'regions:' listing the helplines")
 	}
 	codes := map[string]*Region{}
 	for _, r := range b.Regions {
@@ -157,9 +158,9 @@ func validate(b *Base) Problems {
 		}
 	}
 	if b.DefaultRegion == "" {
-		errf(Position{File: "knowledge", Line: 1, Col: 1}, "no default_region is set; add 'default_region: US' to the regions file")
+		errf(folder, "no default_region is set; add 'default_region: US' to the regions file")
 	} else if _, ok := codes[b.DefaultRegion]; !ok {
-		errf(Position{File: "knowledge", Line: 1, Col: 1}, "default_region %q is not one of the regions listed", b.DefaultRegion)
+		errf(folder, "default_region %q is not one of the regions listed", b.DefaultRegion)
 	}
 
 	cats := map[string]bool{}
@@ -181,7 +182,7 @@ func validate(b *Base) Problems {
 		}
 	}
 	if len(b.Crisis) == 0 {
-		errf(Position{File: "knowledge", Line: 1, Col: 1}, "there are no crisis categories; add a file with 'categories:' (suicide, overdose, ...)")
+		errf(folder, "there are no crisis categories; add a file with 'categories:' (suicide, overdose, ...)")
 	}
 
 	syn := map[string]*Synonym{}
@@ -199,14 +200,18 @@ func validate(b *Base) Problems {
 	}
 
 	m := b.Messages
-	for key, text := range map[string]string{"welcome": m.Welcome, "help": m.Help, "fallback": m.Fallback, "dosing": m.Dosing, "resources": m.Resources, "privacy": m.Privacy, "crisis_intro": m.CrisisIntro} {
-		if strings.TrimSpace(text) == "" {
+	if m.Pos.File == "" {
+		errf(folder, "there is no 'messages:' section; add messages.yaml with welcome, help, fallback, dosing, resources, privacy and crisis_intro texts")
+	}
+	for _, kt := range [][2]string{{"welcome", m.Welcome}, {"help", m.Help}, {"fallback", m.Fallback}, {"dosing", m.Dosing}, {"resources", m.Resources}, {"privacy", m.Privacy}, {"crisis_intro", m.CrisisIntro}} {
+		key, text := kt[0], kt[1]
+		if strings.TrimSpace(text) == "" && m.Pos.File != "" {
 			errf(m.At(key), "messages has no %q text; add '%s: |' with what the bot should say", key, key)
 		}
 	}
 	for _, id := range b.DosingRelated {
 		if _, ok := ids[id]; !ok {
-			errf(Position{File: "knowledge", Line: 1, Col: 1}, "dosing_related names topic %q, which does not exist", id)
+			errf(folder, "dosing_related names topic %q, which does not exist", id)
 		}
 	}
 	for _, e := range b.Examples {
@@ -230,7 +235,7 @@ func validate(b *Base) Problems {
 		}
 	}
 	if b.Threshold < 0 || b.Threshold > 1 {
-		errf(Position{File: "knowledge", Line: 1, Col: 1}, "threshold %v must be between 0 and 1 (0.85 means 85%% of examples must pass)", b.Threshold)
+		errf(folder, "threshold %v must be between 0 and 1 (0.85 means 85%% of examples must pass)", b.Threshold)
 	}
 	return ps
 }
