@@ -4,6 +4,7 @@ import (
 	"math"
 	"sort"
 	"strings"
+	"sync"
 
 	"github.com/kratombot/kratombot/knowledge"
 )
@@ -49,7 +50,10 @@ type index struct {
 	flen     [][nFields]float64
 	avgLen   [nFields]float64
 	deletes  map[string][]string // one-letter deletions of known stems -> stems, for typos
-	known    map[string]bool     // every stem in topics, phrases and triggers
+	stemOf   map[string]string   // memo of stems, written only while building
+	building bool
+	pool     sync.Pool       // *accum, reused by rank
+	known    map[string]bool // every stem in topics, phrases and triggers
 	vocab    map[string][]vocabRule
 	wordSets [][]phrase // per topic: its multi-word words, for a phrase bonus
 
@@ -79,7 +83,10 @@ func newIndex(b *knowledge.Base) *index {
 		known:    map[string]bool{},
 		vocab:    map[string][]vocabRule{},
 		deletes:  map[string][]string{},
+		stemOf:   map[string]string{},
+		building: true,
 	}
+	defer func() { ix.building = false }()
 	for _, s := range b.Synonyms {
 		to := tokens(normalise(s.Means))
 		for _, w := range s.Words {
@@ -97,17 +104,17 @@ func newIndex(b *knowledge.Base) *index {
 
 	ix.flen = make([][nFields]float64, len(b.Topics))
 	ix.wordSets = make([][]phrase, len(b.Topics))
+	tf := map[string][nFields]uint16{} // reused: one topic's term counts
 	for i, t := range b.Topics {
-		tf := map[string]*[nFields]uint16{}
+		clear(tf)
 		add := func(f int, text string) {
 			_, content := ix.stems(text, false)
 			for _, s := range content {
-				if tf[s] == nil {
-					tf[s] = &[nFields]uint16{}
+				c := tf[s]
+				if c[f] < math.MaxUint16 {
+					c[f]++
 				}
-				if tf[s][f] < math.MaxUint16 {
-					tf[s][f]++
-				}
+				tf[s] = c
 				ix.flen[i][f]++
 			}
 		}
@@ -123,7 +130,7 @@ func newIndex(b *knowledge.Base) *index {
 		}
 		add(fAnswer, t.Answer)
 		for s, counts := range tf {
-			ix.postings[s] = append(ix.postings[s], posting{topic: int32(i), tf: *counts})
+			ix.postings[s] = append(ix.postings[s], posting{topic: int32(i), tf: counts})
 		}
 	}
 	n := float64(len(b.Topics))
@@ -204,7 +211,13 @@ func (ix *index) stems(text string, correct bool) (all, content []string) {
 	raw := ix.applyVocab(tokens(normalise(text)))
 	all = make([]string, 0, len(raw))
 	for _, w := range raw {
-		s := stem(w)
+		s, ok := ix.stemOf[w]
+		if !ok {
+			s = stem(w)
+			if ix.building { // the memo is read-only once answering starts
+				ix.stemOf[w] = s
+			}
+		}
 		stop := isStop(w)
 		if correct && !stop && !ix.known[s] {
 			s = ix.correct(s)
@@ -326,6 +339,13 @@ func covers(ss []string, ps []phrase, mark []bool) bool {
 	return hit
 }
 
+// accum holds per-topic sums for one ranking; pooled so a question on a
+// large knowledge base allocates no per-topic memory.
+type accum struct {
+	score, weight []float64
+	touched       []int32
+}
+
 type scored struct {
 	topic    int
 	score    float64
@@ -345,8 +365,18 @@ func (ix *index) rank(all, content []string) []scored {
 	if len(q) == 0 {
 		return nil
 	}
-	scores := map[int32]float64{}
-	weight := map[int32]float64{} // idf mass of the query each topic covers
+	acc, _ := ix.pool.Get().(*accum)
+	if acc == nil {
+		acc = &accum{score: make([]float64, len(ix.topics)), weight: make([]float64, len(ix.topics))}
+	}
+	defer func() {
+		for _, t := range acc.touched {
+			acc.score[t], acc.weight[t] = 0, 0
+		}
+		acc.touched = acc.touched[:0]
+		ix.pool.Put(acc)
+	}()
+	scores, weight := acc.score, acc.weight // weight: idf mass of the query each topic covers
 	total := 0.0
 	for _, s := range q {
 		idf, ok := ix.idf[s]
@@ -365,12 +395,16 @@ func (ix *index) rank(all, content []string) []scored {
 				norm := 1 - bm25B + bm25B*ix.flen[p.topic][f]/ix.avgLen[f]
 				sc += fieldWeight[f] * tf * (bm25K1 + 1) / (tf + bm25K1*norm)
 			}
+			if weight[p.topic] == 0 {
+				acc.touched = append(acc.touched, p.topic)
+			}
 			scores[p.topic] += idf * sc
 			weight[p.topic] += idf
 		}
 	}
-	out := make([]scored, 0, len(scores))
-	for t, sc := range scores {
+	out := make([]scored, 0, len(acc.touched))
+	for _, t := range acc.touched {
+		sc := scores[t]
 		for _, p := range ix.wordSets[t] {
 			if contains(all, p) {
 				sc += float64(len(p)) * 2

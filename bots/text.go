@@ -21,6 +21,9 @@ func normalise(s string) string {
 		s = s[:8*MaxQuestion]
 	}
 	s = strings.ToValidUTF8(s, " ")
+	if isASCII(s) { // most messages and all of our YAML: a byte loop will do
+		return normaliseASCII(s)
+	}
 	s = norm.NFKD.String(s)
 	var b strings.Builder
 	b.Grow(len(s))
@@ -50,6 +53,9 @@ func normalise(s string) string {
 // tokens splits normalised text into words of letters and digits; an
 // apostrophe inside a word is dropped so "can't" and "cant" are one word.
 func tokens(s string) []string {
+	if isASCII(s) {
+		return tokensASCII(s)
+	}
 	var out []string
 	var cur []rune
 	flush := func() {
@@ -96,3 +102,65 @@ var chatFiller = map[string]bool{
 }
 
 func isStop(w string) bool { return english.IsStopWord(w) || chatFiller[w] }
+
+func normaliseASCII(s string) string {
+	if len(s) > MaxQuestion {
+		s = s[:MaxQuestion]
+	}
+	b := []byte(s)
+	for i, c := range b {
+		switch {
+		case c < ' ' || c == 0x7f:
+			b[i] = ' '
+		case c == '`':
+			b[i] = '\''
+		case 'A' <= c && c <= 'Z':
+			b[i] = c + 'a' - 'A'
+		}
+	}
+	return strings.TrimSpace(string(b))
+}
+
+func isASCII(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] >= utf8.RuneSelf {
+			return false
+		}
+	}
+	return true
+}
+
+// tokensASCII is tokens for ASCII text, slicing instead of copying runes.
+func tokensASCII(s string) []string {
+	out := make([]string, 0, len(s)/5+1)
+	var cur []byte
+	start := -1 // start of a run without apostrophes, so it can be sliced
+	flush := func(end int) {
+		switch {
+		case cur != nil:
+			out = append(out, string(cur))
+		case start >= 0:
+			out = append(out, s[start:end])
+		}
+		cur, start = nil, -1
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case 'a' <= c && c <= 'z', '0' <= c && c <= '9', 'A' <= c && c <= 'Z':
+			if cur != nil {
+				cur = append(cur, c)
+			} else if start < 0 {
+				start = i
+			}
+		case c == '\'' && (start >= 0 || cur != nil):
+			if cur == nil {
+				cur = append([]byte(nil), s[start:i]...)
+			}
+		default:
+			flush(i)
+		}
+	}
+	flush(len(s))
+	return out
+}
