@@ -64,7 +64,7 @@ func (e *Engine) Answer(ctx context.Context, q Question) (Reply, error) {
 	}
 	ix := e.ix.Load()
 	reg := ix.region(q.Region)
-	all, content := ix.stems(q.Text, true)
+	all, content, guessed := ix.stemsCorrected(q.Text, true)
 
 	for _, c := range ix.crisis {
 		for _, p := range c.phrases {
@@ -78,8 +78,8 @@ func (e *Engine) Answer(ctx context.Context, q Question) (Reply, error) {
 		r.intent = IntentEmpty
 		return r, nil
 	}
-	ranked := ix.rank(all, content)
-	confident := len(ranked) > 0 && ranked[0].score >= minScore && ranked[0].coverage >= minCoverage
+	ranked := ix.rank(all, content, guessed)
+	confident := len(ranked) > 0 && ranked[0].confident()
 
 	for _, p := range ix.dosing {
 		if contains(all, p) {
@@ -160,8 +160,8 @@ func (e *Engine) Topics(kind knowledge.Kind, typed string, n int) []Suggestion {
 	var cs []cand
 	scores := map[int]float64{}
 	if typed != "" {
-		all, content := ix.stems(typed, true)
-		for _, r := range ix.rank(all, content) {
+		all, content, guessed := ix.stemsCorrected(typed, true)
+		for _, r := range ix.rank(all, content, guessed) {
 			scores[r.topic] = r.score
 		}
 	}

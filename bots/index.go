@@ -27,8 +27,10 @@ const (
 	// minScore and minCoverage are the confidence threshold: below either the
 	// engine offers "did you mean" instead of guessing. Tuned on the examples
 	// in knowledge/questions.yaml.
-	minScore    = 2.0
+	minScore    = 1.5
 	minCoverage = 0.40
+	// guessWeight is how much a typo-corrected word counts.
+	guessWeight = 0.6
 )
 
 type posting struct {
@@ -208,6 +210,13 @@ func (ix *index) phrase(p string) phrase {
 // every stem, for phrases, and the stems of words that carry meaning, for
 // ranking.
 func (ix *index) stems(text string, correct bool) (all, content []string) {
+	all, content, _ = ix.stemsCorrected(text, correct)
+	return all, content
+}
+
+// stemsCorrected is stems that also says which stems were typo-corrected,
+// since a guess deserves less confidence than a word typed right.
+func (ix *index) stemsCorrected(text string, correct bool) (all, content []string, guessed map[string]bool) {
 	raw := ix.applyVocab(tokens(normalise(text)))
 	all = make([]string, 0, len(raw))
 	for _, w := range raw {
@@ -220,14 +229,20 @@ func (ix *index) stems(text string, correct bool) (all, content []string) {
 		}
 		stop := isStop(w)
 		if correct && !stop && !ix.known[s] {
-			s = ix.correct(s)
+			if c := ix.correct(s); c != s {
+				if guessed == nil {
+					guessed = map[string]bool{}
+				}
+				guessed[c] = true
+				s = c
+			}
 		}
 		all = append(all, s)
 		if !stop {
 			content = append(content, s)
 		}
 	}
-	return all, content
+	return all, content, guessed
 }
 
 // applyVocab replaces slang, abbreviations and misspellings, longest first.
@@ -343,6 +358,7 @@ func covers(ss []string, ps []phrase, mark []bool) bool {
 // large knowledge base allocates no per-topic memory.
 type accum struct {
 	score, weight []float64
+	strong        []bool // a hit outside the answer text
 	touched       []int32
 }
 
@@ -350,10 +366,19 @@ type scored struct {
 	topic    int
 	score    float64
 	coverage float64
+	strong   bool
+}
+
+// confident is the threshold below which the engine offers "did you mean"
+// instead of guessing: enough score, enough of the question explained, and
+// a hit in the title, words or questions unless the answer text alone
+// matches strongly.
+func (s scored) confident() bool {
+	return s.score >= minScore && s.coverage >= minCoverage && (s.strong || s.score >= 3*minScore)
 }
 
 // rank scores every topic that shares a stem with the query, best first.
-func (ix *index) rank(all, content []string) []scored {
+func (ix *index) rank(all, content []string, guessed map[string]bool) []scored {
 	seen := map[string]bool{}
 	var q []string
 	for _, s := range content {
@@ -367,11 +392,11 @@ func (ix *index) rank(all, content []string) []scored {
 	}
 	acc, _ := ix.pool.Get().(*accum)
 	if acc == nil {
-		acc = &accum{score: make([]float64, len(ix.topics)), weight: make([]float64, len(ix.topics))}
+		acc = &accum{score: make([]float64, len(ix.topics)), weight: make([]float64, len(ix.topics)), strong: make([]bool, len(ix.topics))}
 	}
 	defer func() {
 		for _, t := range acc.touched {
-			acc.score[t], acc.weight[t] = 0, 0
+			acc.score[t], acc.weight[t], acc.strong[t] = 0, 0, false
 		}
 		acc.touched = acc.touched[:0]
 		ix.pool.Put(acc)
@@ -385,6 +410,10 @@ func (ix *index) rank(all, content []string) []scored {
 			continue
 		}
 		total += idf
+		trust := 1.0
+		if guessed[s] {
+			trust = guessWeight
+		}
 		for _, p := range ix.postings[s] {
 			sc := 0.0
 			for f := 0; f < nFields; f++ {
@@ -398,8 +427,11 @@ func (ix *index) rank(all, content []string) []scored {
 			if weight[p.topic] == 0 {
 				acc.touched = append(acc.touched, p.topic)
 			}
-			scores[p.topic] += idf * sc
-			weight[p.topic] += idf
+			if p.tf[fTitle]+p.tf[fWords]+p.tf[fQuestions] > 0 {
+				acc.strong[p.topic] = true
+			}
+			scores[p.topic] += trust * idf * sc
+			weight[p.topic] += trust * idf
 		}
 	}
 	out := make([]scored, 0, len(acc.touched))
@@ -410,7 +442,7 @@ func (ix *index) rank(all, content []string) []scored {
 				sc += float64(len(p)) * 2
 			}
 		}
-		out = append(out, scored{topic: int(t), score: sc, coverage: weight[t] / total})
+		out = append(out, scored{topic: int(t), score: sc, coverage: weight[t] / total, strong: acc.strong[t]})
 	}
 	sort.Slice(out, func(i, j int) bool {
 		if out[i].score != out[j].score {
