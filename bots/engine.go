@@ -221,7 +221,7 @@ func (ix *index) region(name string) *knowledge.Region {
 func referral(reg *knowledge.Region) Referral {
 	r := Referral{region: reg.Code}
 	for _, c := range reg.Referral {
-		r.lines = append(r.lines, contactLine(c))
+		r.lines = append(r.lines, "Get help — "+contactLine(c))
 	}
 	if len(r.lines) == 0 {
 		return fallbackReferral

@@ -73,7 +73,7 @@ func TestEveryReplyCarriesTheReferral(t *testing.T) {
 		if !strings.Contains(r.Text(), ref) {
 			t.Errorf("%s: text lacks the referral", name)
 		}
-		for _, max := range []int{4096, 2000, 300} {
+		for _, max := range []int{4096, 2000, 1024} {
 			msgs := r.Messages(max, Plain{})
 			if last := msgs[len(msgs)-1]; !strings.Contains(last, ref) {
 				t.Errorf("%s: split at %d, the last message lacks the referral", name, max)

@@ -56,7 +56,7 @@ type Referral struct {
 // fallbackReferral is used if a reply somehow has none (a zero Reply), so
 // that no rendering path can ever omit professional help.
 var fallbackReferral = Referral{region: "US", lines: []string{
-	"Free, confidential help 24/7: SAMHSA National Helpline 1-800-662-4357 · findtreatment.gov",
+	"Get help — SAMHSA National Helpline: call 1-800-662-4357 · findtreatment.gov (free, confidential, 24/7)",
 }}
 
 // Lines is the referral one line each, plain text.
