@@ -288,8 +288,8 @@ func deletions(s string) []string {
 	return out
 }
 
-// correct maps an unknown stem of four or more letters to a known stem one
-// edit away (a letter missing, extra, swapped or wrong), preferring the stem
+// correct maps an unknown stem to a known stem one edit away: a letter
+// missing (four letters or more), or extra, swapped or wrong (five or more), preferring the stem
 // more topics use. Unknown stems with no such neighbour stay as they are.
 func (ix *index) correct(s string) string {
 	if len([]rune(s)) < 4 {
@@ -307,12 +307,14 @@ func (ix *index) correct(s string) string {
 	for _, c := range ix.deletes[s] { // s lacks a letter
 		consider(c)
 	}
-	for _, d := range deletions(s) {
-		if ix.known[d] { // s has an extra letter
-			consider(d)
-		}
-		for _, c := range ix.deletes[d] { // a wrong or swapped letter
-			consider(c)
+	if len([]rune(s)) >= 5 { // short real words ("year") are too near others ("near") to guess
+		for _, d := range deletions(s) {
+			if ix.known[d] { // s has an extra letter
+				consider(d)
+			}
+			for _, c := range ix.deletes[d] { // a wrong or swapped letter
+				consider(c)
+			}
 		}
 	}
 	if best == "" {

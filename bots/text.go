@@ -101,7 +101,18 @@ var chatFiller = map[string]bool{
 	"question": true, "hi": true, "hello": true, "hey": true, "thanks": true, "thank": true,
 }
 
-func isStop(w string) bool { return english.IsStopWord(w) || chatFiller[w] }
+// isStop is true for words that say nothing about the topic, and for
+// numbers: "day 5" should not make a question look less answerable.
+func isStop(w string) bool { return english.IsStopWord(w) || chatFiller[w] || allDigits(w) }
+
+func allDigits(w string) bool {
+	for _, r := range w {
+		if r < '0' || r > '9' {
+			return false
+		}
+	}
+	return w != ""
+}
 
 func normaliseASCII(s string) string {
 	if len(s) > MaxQuestion {
