@@ -107,6 +107,7 @@ func Check(fsys fs.FS, dir string) (*Base, Problems) {
 
 	var ps Problems
 	var files []*file
+	unreadable := false
 	sum := sha256.New()
 	for _, n := range names {
 		data, err := fs.ReadFile(fsys, n)
@@ -118,11 +119,15 @@ func Check(fsys fs.FS, dir string) (*Base, Problems) {
 		sum.Write(data)
 		f, fps := parse(path.Join(dir, n), data)
 		ps = append(ps, fps...)
-		if f != nil {
+		if f == nil {
+			unreadable = true
+		} else {
 			files = append(files, f)
 		}
 	}
-	if ps.Errors() > 0 {
+	if unreadable {
+		// A file that is not YAML at all would only add confusing follow-on
+		// problems (a missing section), so stop at the syntax error.
 		return nil, ps
 	}
 	b := merge(files, &ps)

@@ -5,10 +5,12 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"os"
 	"strconv"
 	"strings"
 
 	"github.com/kratombot/kratombot/bots"
+	"golang.org/x/term"
 )
 
 // cmdChat is a terminal conversation. Numbers typed alone open the topics
@@ -25,8 +27,14 @@ func cmdChat(ctx context.Context, args []string, stdin io.Reader, stdout io.Writ
 		return err
 	}
 	region := k.region
+	width := 0
+	if f, ok := stdout.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
+		if w, _, err := term.GetSize(int(f.Fd())); err == nil {
+			width = min(w, 100)
+		}
+	}
 	show := func(r bots.Reply) []bots.Suggestion {
-		fmt.Fprintf(stdout, "\n%s\n", r.Text())
+		fmt.Fprintf(stdout, "\n%s\n", wrap(r.Text(), width))
 		choices := r.Choices()
 		if len(choices) > 0 {
 			fmt.Fprintln(stdout, "\nMore:")
@@ -115,4 +123,25 @@ func command(in string) string {
 		return "welcome"
 	}
 	return "help"
+}
+
+// wrap breaks lines longer than width at spaces, for reading in a terminal.
+func wrap(text string, width int) string {
+	if width < 20 {
+		return text
+	}
+	var out []string
+	for _, line := range strings.Split(text, "\n") {
+		for len([]rune(line)) > width {
+			r := []rune(line)
+			at := strings.LastIndex(string(r[:width]), " ")
+			if at <= 0 {
+				break
+			}
+			out = append(out, line[:at])
+			line = line[at+1:]
+		}
+		out = append(out, line)
+	}
+	return strings.Join(out, "\n")
 }
