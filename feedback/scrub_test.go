@@ -1,0 +1,79 @@
+package feedback
+
+import (
+	"strings"
+	"testing"
+	"unicode/utf8"
+)
+
+func TestScrub(t *testing.T) {
+	tests := []struct {
+		name, in, want string
+	}{
+		{"plain question kept, case and spaces folded", "How LONG does   withdrawal\tlast?", "how long does withdrawal last?"},
+		{"digits", "day 3 and i still cant sleep", "day # and i still cant sleep"},
+		{"phone number is one mark", "call me on +1 (555) 010-2000 please", "call me on # please"},
+		{"dates and ages", "im 34, quit on 12/03/2025", "im #, quit on #"},
+		{"unicode digits", "day ٣ of quitting", "day # of quitting"},
+		{"email", "write to Jane.Doe+kratom@mail.example.co.uk about tapering", "write to [email] about tapering"},
+		{"http link", "is https://example.com/a?b=c safe", "is [link] safe"},
+		{"www link", "saw it on www.reddit.com/r/quittingkratom", "saw it on [link]"},
+		{"bare domain", "does kratomhelp.org have a forum", "does [link] have a forum"},
+		{"telegram link", "join t.me/somegroup now", "join [link] now"},
+		{"handle", "my friend @jon_smith keeps using", "my friend [handle] keeps using"},
+		{"discord mention", "<@123456789012345678> says it helps", "[handle] says it helps"},
+		{"discord channel and emoji", "see <#987654321> <:sad:112233>", "see [handle] [handle]"},
+		{"sentence without space is not a link", "cant sleep.anyone else", "cant sleep.anyone else"},
+		{"long whitespace runs", "what\n\n\n   about    \r\n  anxiety", "what about anxiety"},
+		{"zero-width characters removed", "rest\u200bless le\u200dgs", "restless legs"},
+		{"control characters removed", "sleep\x00\x07 problems", "sleep problems"},
+		{"only personal data left", "555-0100 jane@example.com", ""},
+		{"only digits", "12345", ""},
+		{"empty", "   ", ""},
+		{"invalid utf-8", "sleep \xff\xfe problems", "sleep problems"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := Scrub(tt.in); got != tt.want {
+				t.Errorf("Scrub(%q) = %q, want %q", tt.in, got, tt.want)
+			}
+		})
+	}
+}
+
+func TestScrubCapsLength(t *testing.T) {
+	long := strings.Repeat("withdrawal ", 500) + "secret@example.com"
+	got := Scrub(long)
+	if n := utf8.RuneCountInString(got); n > MaxQuestion+1 {
+		t.Fatalf("kept %d characters, want at most %d", n, MaxQuestion+1)
+	}
+	if !strings.HasSuffix(got, "…") {
+		t.Errorf("a cut question should end with an ellipsis: %q", got)
+	}
+	// An address straddling the scan limit must not survive in part.
+	edge := strings.Repeat("a ", (maxScan-10)/2) + "someone.private@example.com"
+	if got := Scrub(edge); strings.Contains(got, "someone") || strings.Contains(got, "@") {
+		t.Errorf("part of an address survived the cut: %q", got[len(got)-40:])
+	}
+	if !utf8.ValidString(Scrub(strings.Repeat("é", maxScan))) {
+		t.Error("cutting a long text split a character")
+	}
+}
+
+func FuzzScrub(f *testing.F) {
+	for _, s := range []string{"hi @bob 555 a@b.co https://x.io", "\xff", strings.Repeat("9", 3000)} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		got := Scrub(s)
+		if !utf8.ValidString(got) {
+			t.Fatalf("invalid UTF-8 out of %q", s)
+		}
+		if strings.ContainsAny(got, "0123456789@") {
+			t.Fatalf("a digit or @ survived: %q -> %q", s, got)
+		}
+		if utf8.RuneCountInString(got) > MaxQuestion+1 {
+			t.Fatalf("too long: %d", utf8.RuneCountInString(got))
+		}
+	})
+}
