@@ -3,6 +3,10 @@ package discord
 import (
 	"context"
 	"encoding/json"
+	"errors"
+	"log/slog"
+	"os"
+	"path/filepath"
 	"regexp"
 	"slices"
 	"strings"
@@ -14,11 +18,30 @@ import (
 	"github.com/kratombot/kratombot/knowledge"
 )
 
-var (
-	usReferral  = []string{"SAMHSA National Helpline: call 1-800-662-4357 · findtreatment.gov"}
-	ukReferral  = []string{"FRANK: call 0300 123 6600"}
-	usCrisisRef = []string{"988 Suicide & Crisis Lifeline: call or text 988", "Emergency: call 911", usReferral[0]}
-)
+// The referral lines as the engine makes them, so that wording changes in
+// the core do not break these tests; the lines must reach Discord whole.
+var usReferral, ukReferral, usCrisisRef []string
+
+func TestMain(m *testing.M) {
+	b, err := knowledge.LoadDir(filepath.Join("..", "..", "knowledge", "testdata", "minimal"))
+	if err != nil {
+		panic(err)
+	}
+	e, err := bots.New(b)
+	if err != nil {
+		panic(err)
+	}
+	ctx := context.Background()
+	us, _ := e.Open(ctx, "resources", "US")
+	uk, _ := e.Open(ctx, "resources", "UK")
+	crisis, _ := e.Open(ctx, "crisis", "US")
+	usReferral, ukReferral, usCrisisRef = us.Referral().Lines(), uk.Referral().Lines(), crisis.Referral().Lines()
+	if !strings.Contains(strings.Join(usReferral, " "), "1-800-662-4357") || !strings.Contains(strings.Join(ukReferral, " "), "0300 123 6600") ||
+		!strings.Contains(strings.Join(usCrisisRef, " "), "988") || !strings.Contains(strings.Join(usCrisisRef, " "), "911") {
+		panic("the minimal fixture's helplines changed")
+	}
+	os.Exit(m.Run())
+}
 
 func TestCommands(t *testing.T) {
 	e := minimalEngine(t)
@@ -100,17 +123,21 @@ func TestCommands(t *testing.T) {
 func TestCrisisComesFirst(t *testing.T) {
 	e := minimalEngine(t)
 	for _, tt := range []struct {
-		q, first string
+		q, first string // first: what the first line must hold
 	}{
-		{"i want to kill myself", "Please reach out now: 988 Suicide & Crisis Lifeline: call or text 988"},
-		{"I think my friend took an overdose and is not breathing", "Emergency: call 911 now."},
+		{"i want to kill myself", "988"},
+		{"I think my friend took an overdose and is not breathing", "911"},
 	} {
 		t.Run(tt.q, func(t *testing.T) {
+			r, _ := e.Answer(context.Background(), bots.Question{Text: tt.q})
+			if r.Kind() != bots.KindCrisis || len(r.Lead()) == 0 || !strings.Contains(r.Lead()[0], tt.first) {
+				t.Fatalf("test bug: the engine's crisis reply changed: %q", r.Lead())
+			}
 			for _, public := range []bool{false, true} {
-				h := NewHandler(e, Options{Public: public})
+				h := NewHandler(e, Options{Public: public, Feedback: true})
 				w, _ := respond(t, h, commandJSON("1", "ask", str("question", tt.q)))
-				checkMessage(t, w, usCrisisRef, !public)
-				if !strings.HasPrefix(w.Data.Content, "**"+md.Escape(tt.first)) {
+				checkMessage(t, w, r.Referral().Lines(), !public)
+				if !strings.HasPrefix(w.Data.Content, "**"+md.Escape(r.Lead()[0])+"**") {
 					t.Errorf("content does not lead with the crisis line:\n%s", w.Data.Content)
 				}
 				if !strings.Contains(w.Data.Content, "911") {
@@ -368,12 +395,16 @@ func TestBadInput(t *testing.T) {
 		`{"id":"1","type":99,"token":"t"}`,
 	}
 	for _, r := range raw {
+		var i discordgo.Interaction
+		if json.Unmarshal([]byte(r), &i) != nil {
+			continue // discordgo cannot decode it; it never reaches Respond
+		}
 		w, sent := respond(t, h, []byte(r))
 		sent(context.Background())
 		checkMessage(t, w, usReferral, true)
 	}
 	// Autocomplete without a focused option or data.
-	for _, r := range []string{`{"id":"1","type":4,"token":"t"}`, `{"id":"1","type":4,"token":"t","data":{"name":"symptoms","options":[]}}`} {
+	for _, r := range []string{`{"id":"1","type":4,"token":"t","data":{}}`, `{"id":"1","type":4,"token":"t","data":{"name":"symptoms","options":[]}}`} {
 		resp, _ := h.Respond(context.Background(), decodeInteraction(t, []byte(r)))
 		if resp == nil || resp.Type != discordgo.InteractionApplicationCommandAutocompleteResult {
 			t.Errorf("%s: %+v", r, resp)
@@ -530,4 +561,50 @@ func TestFieldsKeepEveryLine(t *testing.T) {
 }
 
 var _ Engine = (*bots.Engine)(nil)
-var _ = knowledge.Symptom
+
+type panicky struct{ *bots.Engine }
+
+func (panicky) Answer(context.Context, bots.Question) (bots.Reply, error) { panic("boom") }
+
+type brokenStore struct{}
+
+func (brokenStore) ChatRegion(context.Context, string) (string, bool, error) {
+	return "", false, errors.New("database is down")
+}
+func (brokenStore) SetChatRegion(context.Context, string, string) error {
+	return errors.New("database is down")
+}
+
+func TestFailuresStayCalm(t *testing.T) {
+	e := minimalEngine(t)
+	logs := &syncBuffer{}
+	log := slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+
+	// A panic inside the engine sends nothing and does not take the bot down.
+	h := NewHandler(panicky{e}, Options{Log: log})
+	if resp, _ := h.Respond(context.Background(), decodeInteraction(t, commandJSON("1", "ask", str("question", "private words")))); resp != nil {
+		t.Errorf("a panicking engine produced %+v", resp)
+	}
+	// A region store that fails falls back to the default region.
+	h = NewHandler(e, Options{Log: log, Regions: brokenStore{}})
+	w, sent := respond(t, h, commandJSON("2", "resources", str("region", "UK")))
+	sent(context.Background())
+	checkMessage(t, w, ukReferral, true)
+	w, _ = respond(t, h, commandJSON("3", "ask", str("question", "private words")))
+	checkMessage(t, w, usReferral, true)
+	if out := logs.String(); strings.Contains(out, "private words") || !strings.Contains(out, "database is down") {
+		t.Errorf("logs:\n%s", out)
+	}
+}
+
+func TestLogTextOnlyWhenAsked(t *testing.T) {
+	for _, logText := range []bool{false, true} {
+		logs := &syncBuffer{}
+		log := slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+		h := NewHandler(minimalEngine(t), Options{Log: log, LogText: logText})
+		respond(t, h, commandJSON("1", "ask", str("question", "private words")))
+		if got := strings.Contains(logs.String(), "private words"); got != logText {
+			t.Errorf("LogText=%v: text logged = %v", logText, got)
+		}
+	}
+}

@@ -106,13 +106,13 @@ triggers:
   dosing: [dose]
 topics:
 `)
-	para := strings.Repeat("Take *care* of _yourself_ ~ rest | drink `water`. ", 7) // 350 characters, 35 to escape
+	para := strings.Repeat("*rest* _well_ `now` | ~ ", 15) // 360 characters, 150 of them to escape
 	for i := 1; i <= 60; i++ {
 		title := fmt.Sprintf("Symptom %02d ", i)
 		title += strings.Repeat("x", 99-len(title))
 		answer := "Short answer for this symptom."
 		if i == 1 {
-			answer = strings.TrimSpace(strings.Repeat(para+"\n\n", 9)) // 9 paragraphs, 3168 characters before escaping
+			answer = strings.TrimSpace(strings.Repeat(para+"\n\n", 9)) // 9 paragraphs, 3256 characters before escaping
 		}
 		fmt.Fprintf(&y, "  - id: s%02d\n    title: %s\n    kind: symptom\n    words: [word%c%c]\n    questions: [question number %d]\n    answer: |\n", i, title, 'a'+rune(i/26), 'a'+rune(i%26), i)
 		for _, l := range strings.Split(answer, "\n") {
