@@ -9,16 +9,16 @@ import (
 
 // Asked is an unanswered question, scrubbed, and how often it came.
 type Asked struct {
-	Question string
-	Count    int64
+	Question string `json:"question"`
+	Count    int64  `json:"count"`
 }
 
 // TopicStats are the counts of one topic.
 type TopicStats struct {
-	Topic      string
-	Shown      int64
-	Helpful    int64
-	NotHelpful int64
+	Topic      string `json:"topic"`
+	Shown      int64  `json:"shown"`
+	Helpful    int64  `json:"helpful"`
+	NotHelpful int64  `json:"not_helpful"`
 }
 
 // Votes is how many people answered "Was this helpful?".

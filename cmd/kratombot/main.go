@@ -33,6 +33,8 @@ Usage:
   kratombot validate  [DIR]                             check the knowledge YAML
   kratombot test-questions [--knowledge DIR] [FILE]     score the example questions
   kratombot serve     [--knowledge DIR]                 run on Telegram and/or Discord
+  kratombot report    [--store S] [--days N]            what people asked that found no topic,
+                                                        and the least helpful topics
   kratombot version
 
 With no command, kratombot starts a chat when run in a terminal with no
@@ -71,6 +73,8 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		err = cmdTestQuestions(ctx, rest, stdout)
 	case "serve":
 		err = cmdServe(ctx, rest, stderr)
+	case "report": // report.go
+		err = cmdReport(ctx, rest, stdout)
 	case "version", "--version", "-v":
 		fmt.Fprintf(stdout, "kratombot %s\n", version)
 	case "help", "--help", "-h":

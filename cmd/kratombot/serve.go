@@ -47,6 +47,8 @@ func cmdServe(ctx context.Context, args []string, stderr io.Writer) error {
 	fs := newFlags("serve", stderr)
 	var k knowledgeFlags
 	k.register(fs)
+	var of opsFlags // ops.go
+	of.register(fs)
 	addr := fs.String("http-addr", os.Getenv("KRATOMBOT_HTTP_ADDR"), "address for webhooks, health and metrics, e.g. :8080")
 	logFormat := fs.String("log-format", envOr("KRATOMBOT_LOG_FORMAT", "text"), "log format: text or json")
 	logText := fs.Bool("log-text", os.Getenv("KRATOMBOT_LOG_TEXT") == "true", "log what people write (debugging only; off by default for privacy)")
@@ -79,6 +81,13 @@ func cmdServe(ctx context.Context, args []string, stderr io.Writer) error {
 		recorder: bots.Recorders{metrics.Recorder{}}, regions: &bots.MemoryRegions{},
 		region: region, logText: *logText,
 	}
+	// ops.go: health, readiness and metrics routes, the opt-in feedback store
+	// and live reload. Before the platforms start: they copy d's fields.
+	o, err := setupOps(ctx, d, k.dir, of)
+	if err != nil {
+		return err
+	}
+	defer o.close()
 
 	var names []string
 	var runs []runner
@@ -123,6 +132,7 @@ func cmdServe(ctx context.Context, args []string, stderr io.Writer) error {
 			errs <- err
 		}(names[i], run)
 	}
+	o.started(ctx) // ops.go: /readyz says ready until ctx ends
 
 	var first error
 	pending := len(runs)
