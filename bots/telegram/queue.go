@@ -27,18 +27,47 @@ type chat struct {
 	group   *rate.Limiter // nil in private chats
 }
 
-// wait blocks until a message may go to this chat: the chat's own limit,
-// the group limit, then the global one.
+// wait blocks until a message may go to this chat now: the chat's own
+// limit, the group limit, then the global one. The global token is taken
+// last, right before the send, and the chat's tokens are taken only then:
+// taking them first would let a long global wait squeeze two messages to
+// one chat closer than its interval. Only the chat's worker uses its
+// limiters, so a token seen free is still free when taken.
 func (c *chat) wait(ctx context.Context, global *rate.Limiter) error {
-	if err := c.lim.Wait(ctx); err != nil {
-		return err
-	}
-	if c.group != nil {
-		if err := c.group.Wait(ctx); err != nil {
-			return err
+	for _, l := range []*rate.Limiter{c.lim, c.group} {
+		if l != nil {
+			if err := untilToken(ctx, l); err != nil {
+				return err
+			}
 		}
 	}
-	return global.Wait(ctx)
+	if err := global.Wait(ctx); err != nil {
+		return err
+	}
+	now := time.Now()
+	c.lim.AllowN(now, 1)
+	if c.group != nil {
+		c.group.AllowN(now, 1)
+	}
+	return nil
+}
+
+// untilToken waits until l has a token, without taking it.
+func untilToken(ctx context.Context, l *rate.Limiter) error {
+	for {
+		missing := 1 - l.TokensAt(time.Now())
+		if missing <= 0 {
+			return nil
+		}
+		d := time.Duration(missing / float64(l.Limit()) * float64(time.Second))
+		t := time.NewTimer(d + 100*time.Microsecond)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return ctx.Err()
+		case <-t.C:
+		}
+	}
 }
 
 // idle is true when forgetting the chat changes nothing: no work and full

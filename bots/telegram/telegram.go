@@ -400,7 +400,9 @@ type libLogger struct{}
 
 func (libLogger) Println(v ...any) { libPrint(strings.TrimSpace(fmt.Sprintln(v...))) }
 
-func (libLogger) Printf(format string, v ...any) { libPrint(strings.TrimSpace(fmt.Sprintf(format, v...))) }
+func (libLogger) Printf(format string, v ...any) {
+	libPrint(strings.TrimSpace(fmt.Sprintf(format, v...)))
+}
 
 func libPrint(s string) {
 	if l := libLog.Load(); l != nil {

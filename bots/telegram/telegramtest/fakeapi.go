@@ -94,6 +94,7 @@ type Server struct {
 	webhookURL  string
 	webhookSec  string
 	calls       map[string]int
+	callTimes   map[string][]time.Time
 	fail        map[string][]failure
 	drop        map[string]int
 	ignoreWait  bool
@@ -119,7 +120,7 @@ func NewServer(tb testing.TB, token string) *Server {
 		Me:      tgbotapi.User{ID: 777000111, IsBot: true, FirstName: "Kratom Help", UserName: "kratomhelp_bot"},
 		changed: make(chan struct{}), sentCh: make(chan struct{}),
 		nextUpdate: 1000, msgIDs: map[int64]int{}, calls: map[string]int{},
-		fail: map[string][]failure{}, drop: map[string]int{}, lastChat: map[int64]time.Time{},
+		callTimes: map[string][]time.Time{}, fail: map[string][]failure{}, drop: map[string]int{}, lastChat: map[int64]time.Time{},
 	}
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -314,6 +315,13 @@ func (s *Server) Calls(method string) int {
 	return s.calls[method]
 }
 
+// CallTimes lists when each call of method arrived.
+func (s *Server) CallTimes(method string) []time.Time {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]time.Time(nil), s.callTimes[method]...)
+}
+
 // CallbackAnswers lists the answerCallbackQuery calls.
 func (s *Server) CallbackAnswers() []CallbackAnswer {
 	s.mu.Lock()
@@ -438,6 +446,7 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	}
 	s.mu.Lock()
 	s.calls[method]++
+	s.callTimes[method] = append(s.callTimes[method], time.Now())
 	if s.drop[method] > 0 {
 		s.drop[method]--
 		s.mu.Unlock()
@@ -575,7 +584,7 @@ func (s *Server) sendMessage(w http.ResponseWriter, r *http.Request) {
 	mode := r.Form.Get("parse_mode")
 	plain := text
 	if mode == tgbotapi.ModeHTML {
-		p, err := parseHTML(text)
+		p, err := ParseHTML(text)
 		if err != nil {
 			writeJSON(w, 400, response{ErrorCode: 400, Description: "Bad Request: can't parse entities: " + err.Error()})
 			return
@@ -664,7 +673,7 @@ func (s *Server) checkLimits(chatID int64, now time.Time) string {
 
 // parseHTML checks text the way Telegram's HTML parse mode does for the tags
 // and entities it supports, and returns the text a person would read.
-func parseHTML(s string) (string, error) {
+func ParseHTML(s string) (string, error) {
 	allowed := map[string]bool{"b": true, "strong": true, "i": true, "em": true, "u": true, "ins": true, "s": true,
 		"strike": true, "del": true, "a": true, "code": true, "pre": true, "span": true, "tg-spoiler": true, "blockquote": true}
 	var out strings.Builder
