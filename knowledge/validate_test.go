@@ -1,0 +1,217 @@
+package knowledge
+
+import (
+	"os"
+	"path"
+	"path/filepath"
+	"sort"
+	"strings"
+	"testing"
+	"testing/fstest"
+	"time"
+)
+
+// brokenDir holds one small YAML file per mistake a maintainer can make.
+// Each is checked beside testdata/minimal/all.yaml (a complete, valid
+// knowledge base), so that the file's own mistake is the only one; the
+// positions are the real lines of the files in this folder.
+const brokenDir = "testdata/broken"
+
+// want is one expected problem: its exact line:col in the broken file, a
+// part of the message that says what to do, and whether it is a warning.
+type want struct {
+	at      string // "line:col"
+	message string
+	warning bool
+}
+
+var brokenCases = []struct {
+	file string
+	want []want
+}{
+	// YAML itself
+	{"empty-file.yaml", []want{{"1:1", "this file is empty", false}}},
+	// yaml.v3 names the line where the block began (3), not the tab's line (4).
+	{"tab-indent.yaml", []want{{"3:1", "found a tab character", false}}},
+	{"colon-in-text.yaml", []want{{"4:1", `a ':' inside text needs the whole text in quotes`, false}}},
+	{"key-twice.yaml", []want{{"6:1", `"title" already defined at line 4`, false}}},
+	{"words-not-a-list.yaml", []want{
+		{"6:1", "found the text `nightmares` where this needs a list like [a, b]", false},
+		{"3:5", "has neither words nor questions", false},
+	}},
+	{"unknown-key.yaml", []want{
+		{"7:5", `unknown key "anwser"; did you mean "answer"?`, false},
+		{"3:5", `topic "nightmares" has no answer`, false},
+	}},
+	{"threshold-twice.yaml", []want{{"2:12", `"threshold" is already given in`, false}}},
+
+	// topics
+	{"duplicate-id.yaml", []want{{"3:9", `id "sleep" is already used by the topic at`, false}}},
+	{"bad-id.yaml", []want{{"3:9", `id "Bad Dreams" may use only lowercase letters, digits and single hyphens`, false}}},
+	{"kind-unknown.yaml", []want{{"5:11", `kind "symptoms" of topic "nightmares" is not known; use symptom, treatment or faq`, false}}},
+	{"related-missing.yaml", []want{{"8:14", `lists related topic "restles-legs", which does not exist`, false}}},
+	{"empty-title.yaml", []want{{"4:12", `topic "nightmares" has no title`, false}}},
+	{"title-too-long.yaml", []want{{"4:12", `is 120 characters; keep it under 100`, false}}},
+	{"empty-answer.yaml", []want{{"7:13", `topic "nightmares" has no answer`, false}}},
+	{"answer-too-long.yaml", []want{{"7:13", `the answer of "long-read" is 3795 characters; Telegram and Discord fit about 3500`, false}}},
+	{"dose-in-answer.yaml", []want{{"7:13", `names an amount ("2 grams"); the bot never gives doses`, false}}},
+	{"no-sources.yaml", []want{{"3:5", `topic "nightmares" has no sources`, false}}},
+	{"no-reviewed.yaml", []want{{"3:5", `topic "nightmares" has no reviewed date; add 'reviewed: YYYY-MM-DD'`, false}}},
+	{"reviewed-not-a-date.yaml", []want{{"11:15", `reviewed "11/01/2026" of "nightmares" is not a date; write it as YYYY-MM-DD`, false}}},
+	{"reviewed-in-future.yaml", []want{{"11:15", `is in the future`, false}}},
+	{"reviewed-long-ago.yaml", []want{{"11:15", `last reviewed on 2024-03-15, over a year ago`, true}}},
+	{"word-claimed-twice.yaml", []want{{"6:12", `the word "insomnia" is claimed by "sleep" too`, false}}},
+	{"question-claimed-twice.yaml", []want{{"8:7", `the question "Should I see a doctor" is also listed under "see-a-professional"`, false}}},
+	{"url-malformed.yaml", []want{
+		{"9:14", `url "www.drugs.ie" of "HSE Drugs and Alcohol Helpline" is not a full web address`, false},
+		{"21:14", `url "https://nida.nih.gov/some page" of a source of "nightmares" is not a full web address`, false},
+	}},
+
+	// regions
+	{"region-no-crisis.yaml", []want{{"3:5", "region IE has no crisis line", false}}},
+	{"region-no-emergency.yaml", []want{{"3:5", "region IE has no emergency number", false}}},
+	{"region-no-referral.yaml", []want{{"3:5", "region IE has no referral", false}}},
+	{"region-twice.yaml", []want{{"3:11", "region US is listed twice", false}}},
+	{"phone-malformed.yaml", []want{
+		{"8:16", `phone "1800-HELP-NOW" of "HSE Drugs and Alcohol Helpline" is not a phone number`, false},
+		{"12:15", `text line "HELLO" of "Samaritans" is not a number`, false},
+	}},
+	{"contact-unreachable.yaml", []want{{"7:9", `"HSE Drugs and Alcohol Helpline" in region IE has no phone, text or url`, false}}},
+
+	// crisis categories, vocabulary, examples
+	{"crisis-no-phrases.yaml", []want{{"3:5", `crisis category "self-harm" has no phrases, so it can never be noticed`, false}}},
+	{"crisis-bad-contact.yaml", []want{{"4:14", `contact of crisis category "poisoning" must be crisis or emergency, not "poison control"`, false}}},
+	{"synonym-twice.yaml", []want{{"4:12", `"wd" is already mapped to "withdrawal"`, false}}},
+	{"example-missing-topic.yaml", []want{
+		{"4:12", `example "bad dreams every night" expects topic "nightmare", which does not exist`, false},
+		{"6:11", `example "hello there" has kind "smalltalk"`, false},
+	}},
+}
+
+// fixedNow keeps review-date checks stable whatever the day.
+func fixedNow(t *testing.T) {
+	old := now
+	now = func() time.Time { return time.Date(2026, 11, 21, 12, 0, 0, 0, time.UTC) }
+	t.Cleanup(func() { now = old })
+}
+
+func TestBrokenFiles(t *testing.T) {
+	fixedNow(t)
+	valid, err := os.ReadFile("testdata/minimal/all.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range brokenCases {
+		t.Run(strings.TrimSuffix(tc.file, ".yaml"), func(t *testing.T) {
+			data, err := os.ReadFile(filepath.Join(brokenDir, tc.file))
+			if err != nil {
+				t.Fatal(err)
+			}
+			fsys := fstest.MapFS{"all.yaml": {Data: valid}, tc.file: {Data: data}}
+			b, ps := Check(fsys, brokenDir)
+			name := path.Join(brokenDir, tc.file)
+			checkProblems(t, ps, name, tc.want)
+
+			errorsWanted := 0
+			for _, w := range tc.want {
+				if !w.warning {
+					errorsWanted++
+				}
+			}
+			_, lerr := Load(fsys, brokenDir)
+			switch {
+			case errorsWanted > 0 && (b != nil || lerr == nil):
+				t.Errorf("a knowledge base with errors was accepted")
+			case errorsWanted == 0 && (b == nil || lerr != nil):
+				t.Errorf("warnings alone must not stop the bot: %v", lerr)
+			case errorsWanted == 0 && len(b.Warnings) != len(tc.want):
+				t.Errorf("Base.Warnings = %v", b.Warnings)
+			}
+		})
+	}
+}
+
+// checkProblems compares problems with what is wanted, in any order: every
+// wanted one at its exact position, and nothing else.
+func checkProblems(t *testing.T, ps Problems, file string, wants []want) {
+	t.Helper()
+	var got []string
+	for _, p := range ps {
+		got = append(got, p.String())
+	}
+	sort.Strings(got)
+	used := make([]bool, len(ps))
+	for _, w := range wants {
+		prefix := file + ":" + w.at + ": "
+		if w.warning {
+			prefix += "warning: "
+		}
+		found := false
+		for i, p := range ps {
+			if !used[i] && strings.HasPrefix(p.String(), prefix) && strings.Contains(p.Message, w.message) {
+				used[i], found = true, true
+				break
+			}
+		}
+		if !found {
+			t.Errorf("want %s...%s\ngot:\n  %s", prefix, w.message, strings.Join(got, "\n  "))
+		}
+	}
+	if len(ps) != len(wants) {
+		t.Errorf("got %d problems, want %d:\n  %s", len(ps), len(wants), strings.Join(got, "\n  "))
+	}
+}
+
+// TestBrokenFilesAreAllListed keeps the folder and the table in step.
+func TestBrokenFilesAreAllListed(t *testing.T) {
+	listed := map[string]bool{}
+	for _, tc := range brokenCases {
+		if listed[tc.file] {
+			t.Errorf("%s is listed twice", tc.file)
+		}
+		listed[tc.file] = true
+	}
+	entries, err := os.ReadDir(brokenDir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range entries {
+		if !e.IsDir() && !listed[e.Name()] {
+			t.Errorf("%s/%s is not in brokenCases", brokenDir, e.Name())
+		}
+		delete(listed, e.Name())
+	}
+	for f := range listed {
+		t.Errorf("brokenCases lists %s, which is not in %s", f, brokenDir)
+	}
+}
+
+// TestBrokenFolder checks the problems that concern the whole folder: they
+// point at the folder, since no single line is wrong.
+func TestBrokenFolder(t *testing.T) {
+	fixedNow(t)
+	dir := brokenDir + "/alone"
+	_, ps := Check(os.DirFS(dir), dir)
+	checkProblems(t, ps, dir, []want{
+		{"1:1", "there are no regions", false},
+		{"1:1", "no default_region is set", false},
+		{"1:1", "there are no crisis categories", false},
+		{"1:1", "there is no 'messages:' section", false},
+	})
+}
+
+// TestProblemFormat holds the one line format every message uses.
+func TestProblemFormat(t *testing.T) {
+	p := Problem{Pos: Position{File: "knowledge/faq.yaml", Line: 12, Col: 5}, Message: "what is wrong; how to fix it"}
+	if got := p.String(); got != "knowledge/faq.yaml:12:5: what is wrong; how to fix it" {
+		t.Errorf("error format: %q", got)
+	}
+	p.Warning = true
+	if got := p.String(); got != "knowledge/faq.yaml:12:5: warning: what is wrong; how to fix it" {
+		t.Errorf("warning format: %q", got)
+	}
+	ps := Problems{p, {Pos: Position{File: "a.yaml", Line: 1, Col: 1}, Message: "broken"}}
+	if ps.Errors() != 1 || ps.Error() != "a.yaml:1:1: broken" {
+		t.Errorf("Problems.Error() should list errors only: %q (%d)", ps.Error(), ps.Errors())
+	}
+}
