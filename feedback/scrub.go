@@ -13,7 +13,7 @@ const MaxQuestion = 200
 
 // maxScan bounds the text the patterns look at, so a huge message costs
 // little; the cut is moved back to a space so no half address survives.
-const maxScan = 2048
+const maxScan = 1024
 
 // tlds are the endings that make a bare word.word a web address. A closed
 // list, because "tired.anyone" typed without a space is a sentence, not a
