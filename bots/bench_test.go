@@ -88,7 +88,7 @@ regions:
     crisis: [{name: 988 Lifeline, phone: "988"}]
 categories:
   - {id: suicide, contact: crisis, message: Reach out now., phrases: [kill myself]}
-messages: {welcome: w, help: h, fallback: f, thanks: t, greeting: g, dosing: d, crisis_intro: c, resources: r, privacy: p}
+messages: {welcome: w, help: h, fallback: f, thanks: t, greeting: g, dosing: d, crisis_intro: c, resources: r, privacy: p, privacy_store: ps}
 triggers: {greeting: [hi], thanks: [thanks], help: [help], dosing: [dose]}
 `)}}, nil
 }

@@ -27,8 +27,13 @@ type Question struct {
 // Engine answers questions from a knowledge base. It is safe for concurrent
 // use, and Swap replaces the knowledge without stopping answers.
 type Engine struct {
-	ix atomic.Pointer[index]
+	ix      atomic.Pointer[index]
+	storing atomic.Bool
 }
+
+// SetFeedbackStore tells the engine whether the opt-in feedback store is on,
+// so that /privacy says exactly what is kept.
+func (e *Engine) SetFeedbackStore(on bool) { e.storing.Store(on) }
 
 // New builds an engine over a loaded knowledge base.
 func New(b *knowledge.Base) (*Engine, error) {
@@ -121,6 +126,9 @@ func (e *Engine) Open(ctx context.Context, id, region string) (Reply, error) {
 		r.body = knowledge.Paragraphs(m.CrisisIntro)
 		return r, nil
 	case id == "privacy":
+		if e.storing.Load() {
+			return ix.simple(IntentPrivacy, m.PrivacyStore, reg, nil), nil
+		}
 		return ix.simple(IntentPrivacy, m.Privacy, reg, nil), nil
 	case id == "welcome":
 		return ix.simple(IntentWelcome, m.Welcome, reg, menu()), nil

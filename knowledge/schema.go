@@ -140,6 +140,9 @@ type Messages struct {
 	CrisisIntro string `yaml:"crisis_intro"`
 	Resources   string `yaml:"resources"`
 	Privacy     string `yaml:"privacy"`
+	// PrivacyStore replaces Privacy when an operator has turned on the
+	// opt-in feedback store, so /privacy always says exactly what is kept.
+	PrivacyStore string `yaml:"privacy_store"`
 }
 
 // Triggers are the words that mark small talk and dosing questions.

@@ -201,9 +201,9 @@ func validate(b *Base, dir string) Problems {
 
 	m := b.Messages
 	if m.Pos.File == "" {
-		errf(folder, "there is no 'messages:' section; add messages.yaml with welcome, help, fallback, dosing, resources, privacy and crisis_intro texts")
+		errf(folder, "there is no 'messages:' section; add messages.yaml with welcome, help, fallback, dosing, resources, privacy, privacy_store and crisis_intro texts")
 	}
-	for _, kt := range [][2]string{{"welcome", m.Welcome}, {"help", m.Help}, {"fallback", m.Fallback}, {"dosing", m.Dosing}, {"resources", m.Resources}, {"privacy", m.Privacy}, {"crisis_intro", m.CrisisIntro}} {
+	for _, kt := range [][2]string{{"welcome", m.Welcome}, {"help", m.Help}, {"fallback", m.Fallback}, {"dosing", m.Dosing}, {"resources", m.Resources}, {"privacy", m.Privacy}, {"privacy_store", m.PrivacyStore}, {"crisis_intro", m.CrisisIntro}} {
 		key, text := kt[0], kt[1]
 		if strings.TrimSpace(text) == "" && m.Pos.File != "" {
 			errf(m.At(key), "messages has no %q text; add '%s: |' with what the bot should say", key, key)

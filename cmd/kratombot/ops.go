@@ -77,6 +77,7 @@ func setupOps(ctx context.Context, d *deps, dir string, f opsFlags) (*ops, error
 		d.recorder = bots.Recorders{d.recorder, st}
 		d.regions = st
 		d.feedback = true
+		d.engine.SetFeedbackStore(true) // /privacy must then say what is kept
 		d.log.Info("feedback store open: counting topics, helpful votes and scrubbed unanswered questions", "backend", st.Backend())
 	}
 
