@@ -211,3 +211,14 @@ func TestSwapKeepsAnswering(t *testing.T) {
 		}
 	}
 }
+
+func TestPrivacySaysWhatIsKept(t *testing.T) {
+	e := minimal(t)
+	ctx := context.Background()
+	off, _ := e.Open(ctx, "privacy", "")
+	e.SetFeedbackStore(true)
+	on, _ := e.Open(ctx, "privacy", "")
+	if !strings.Contains(off.Text(), "Nothing you write is stored") || !strings.Contains(on.Text(), "Anonymous counts") {
+		t.Fatalf("with the store off:\n%s\nwith it on:\n%s", off.Text(), on.Text())
+	}
+}

@@ -151,6 +151,9 @@ var lineRe = regexp.MustCompile(`line (\d+)(?:, column (\d+))?: (.*)`)
 func parse(name string, data []byte) (*file, Problems) {
 	var doc yaml.Node
 	if err := yaml.Unmarshal(data, &doc); err != nil {
+		if p, ok := tabProblem(name, data); ok {
+			return nil, Problems{p}
+		}
 		return nil, Problems{yamlProblem(name, err.Error())}
 	}
 	if doc.Kind == 0 || len(doc.Content) == 0 {
@@ -176,6 +179,20 @@ func parse(name string, data []byte) (*file, Problems) {
 	return f, ps
 }
 
+// tabProblem finds a line indented with a tab: YAML allows only spaces, and
+// the library names the line where the block began rather than the tab's.
+func tabProblem(name string, data []byte) (Problem, bool) {
+	for i, line := range strings.Split(string(data), "\n") {
+		indent := line[:len(line)-len(strings.TrimLeft(line, " \t"))]
+		if j := strings.IndexByte(indent, '\t'); j >= 0 && strings.TrimSpace(line) != "" {
+			return Problem{Pos: Position{File: name, Line: i + 1, Col: j + 1}, Message: "this line is indented with a tab; YAML needs spaces, so replace the tab with spaces lined up with the lines above"}, true
+		}
+	}
+	return Problem{}, false
+}
+
+var dupKeyRe = regexp.MustCompile(`mapping key "([^"]*)" already defined at line (\d+)`)
+
 // yamlProblem turns a yaml library message into a maintainer's words.
 func yamlProblem(name, msg string) Problem {
 	p := Problem{Pos: Position{File: name, Line: 1, Col: 1}, Message: msg}
@@ -187,27 +204,40 @@ func yamlProblem(name, msg string) Problem {
 		p.Message = m[3]
 	}
 	p.Message = strings.TrimPrefix(p.Message, "yaml: ")
-	r := strings.NewReplacer(
-		"cannot unmarshal !!seq into", "found a list where this needs",
-		"cannot unmarshal !!map into", "found keys (name: value) where this needs",
+	if m := dupKeyRe.FindStringSubmatch(p.Message); m != nil {
+		p.Message = fmt.Sprintf("%q appears twice in this entry (first on line %s); keep one", m[1], m[2])
+		return p
+	}
+	// Two passes: what the schema needed, then what was found, so that
+	// neither replacement swallows the other's words.
+	needs := strings.NewReplacer(
+		" into string", " where this needs text",
+		" into []string", " where this needs a list like [a, b]",
+		" into float64", " where this needs a number",
+		" into *float64", " where this needs a number",
+		" into knowledge.Kind", " where this needs symptom, treatment or faq",
+		" into []knowledge.", " where this needs a list of ",
+		" into knowledge.", " where this needs ",
+		" into *knowledge.", " where this needs ",
+	)
+	found := strings.NewReplacer(
+		"cannot unmarshal !!seq", "found a list",
+		"cannot unmarshal !!map", "found keys (name: value)",
 		"cannot unmarshal !!str", "found the text",
 		"cannot unmarshal !!int", "found the number",
 		"cannot unmarshal !!bool", "found yes/no",
 		"cannot unmarshal !!float", "found the number",
-		" into string", " where this needs text",
-		" into []string", " where this needs a list like [a, b]",
-		" into float64", " where this needs a number",
-		"knowledge.Topic", "a topic (id:, title:, ...)",
-		"knowledge.Region", "a region (code:, name:, ...)",
-		"knowledge.Contact", "a contact (name:, phone:, ...)",
-		"knowledge.Source", "a source (title:, url:)",
-		"[]knowledge.", "a list of ",
-		"knowledge.", "",
 		"did not find expected key", "the indentation or a quote is off near here (did not find expected key); check that this line lines up with the ones above it",
 		"mapping values are not allowed in this context", "a ':' inside text needs the whole text in quotes (\"...\")",
-		"found character that cannot start any token", "a character here cannot start a value (a tab, or a stray @ or `); use spaces and put the text in quotes",
+		"found character that cannot start any token", "a character here cannot start a value (a stray @ or `); put the text in quotes",
+		"found unexpected end of stream", "the file ended inside quoted text; check for a missing closing quote (\" or ')",
+		"did not find expected alphabetic or numeric character", "a stray character (like * or &) starts a value here; put the text in quotes",
 	)
-	p.Message = r.Replace(p.Message)
+	p.Message = found.Replace(needs.Replace(p.Message))
+	for _, n := range []string{"Topic", "Region", "Contact", "Source", "CrisisCategory", "Synonym", "Messages", "Triggers", "Example"} {
+		p.Message = strings.ReplaceAll(p.Message, "needs "+n, "needs "+strings.ToLower(n)+" entries (key: value)")
+		p.Message = strings.ReplaceAll(p.Message, "list of "+n, "list of "+strings.ToLower(n)+" entries")
+	}
 	return p
 }
 
@@ -256,7 +286,18 @@ func annotate(name string, n *yaml.Node, v reflect.Value, ps *Problems) {
 			if loc.IsValid() {
 				m := loc.FieldByName("Fields")
 				m = reflect.NewAt(m.Type(), m.Addr().UnsafePointer()).Elem()
-				m.SetMapIndex(reflect.ValueOf(k.Value), reflect.ValueOf(Position{name, val.Line, val.Column}))
+				set := func(key string, line, col int) {
+					m.SetMapIndex(reflect.ValueOf(key), reflect.ValueOf(Position{name, line, col}))
+				}
+				set(k.Value, val.Line, val.Column)
+				if val.Kind == yaml.SequenceNode { // each item, so a problem points at its line
+					for i, item := range val.Content {
+						set(fmt.Sprintf("%s.%d", k.Value, i), item.Line, item.Column)
+					}
+				}
+				if val.Style&(yaml.LiteralStyle|yaml.FoldedStyle) != 0 { // text starts on the next line
+					set(k.Value+".text", val.Line+1, k.Column+2)
+				}
 			}
 			annotate(name, val, v.Field(idx), ps)
 		}

@@ -49,6 +49,25 @@ func (l located) At(field string) Position {
 	return l.Pos
 }
 
+// AtItem is where item i of a list field stands.
+func (l located) AtItem(field string, i int) Position {
+	if p, ok := l.Fields[fmt.Sprintf("%s.%d", field, i)]; ok {
+		return p
+	}
+	return l.At(field)
+}
+
+// AtText is where the line holding byte offset off of a text field stands,
+// for text written as a block (answer: |).
+func (l located) AtText(field, text string, off int) Position {
+	p, ok := l.Fields[field+".text"]
+	if !ok {
+		return l.At(field)
+	}
+	p.Line += strings.Count(text[:off], "\n")
+	return p
+}
+
 // Source is where an answer's facts come from.
 type Source struct {
 	located `yaml:"-"`

@@ -72,26 +72,27 @@ func validate(b *Base, dir string) Problems {
 		} else if n := utf8.RuneCountInString(t.Answer); n > MaxAnswer {
 			errf(t.At("answer"), "the answer of %q is %d characters; Telegram and Discord fit about %d with the helpline, so shorten it or split it into two topics", t.ID, n, MaxAnswer)
 		}
-		if m := doseRe.FindString(t.Answer); m != "" {
-			errf(t.At("answer"), "the answer of %q names an amount (%q); the bot never gives doses or amounts, so say 'a clinician plans this' instead", t.ID, m)
+		if loc := doseRe.FindStringIndex(t.Answer); loc != nil {
+			m := t.Answer[loc[0]:loc[1]]
+			errf(t.AtText("answer", t.Answer, loc[0]), "the answer of %q names an amount (%q); the bot never gives doses or amounts, so say 'a clinician plans this' instead", t.ID, m)
 		}
 		if len(t.Words) == 0 && len(t.Questions) == 0 {
 			errf(t.Pos, "topic %q has neither words nor questions, so nobody can reach it; add 'words:' people would type", t.ID)
 		}
-		for _, w := range t.Words {
+		for i, w := range t.Words {
 			k := strings.ToLower(strings.TrimSpace(w))
 			if k == "" {
-				errf(t.At("words"), "topic %q has an empty word; remove it", t.ID)
+				errf(t.AtItem("words", i), "topic %q has an empty word; remove it", t.ID)
 			} else if o := words[k]; o != nil && o != t {
-				errf(t.At("words"), "the word %q is claimed by %q too (%s); keep it on the one topic it fits best", w, o.ID, o.At("words"))
+				errf(t.AtItem("words", i), "the word %q is claimed by %q too (%s); keep it on the one topic it fits best", w, o.ID, o.At("words"))
 			} else {
 				words[k] = t
 			}
 		}
-		for _, q := range t.Questions {
+		for i, q := range t.Questions {
 			k := strings.ToLower(strings.TrimSpace(q))
 			if o := questions[k]; o != nil && o != t {
-				errf(t.At("questions"), "the question %q is also listed under %q (%s); keep it on one topic", q, o.ID, o.At("questions"))
+				errf(t.AtItem("questions", i), "the question %q is also listed under %q (%s); keep it on one topic", q, o.ID, o.At("questions"))
 			} else {
 				questions[k] = t
 			}
@@ -116,9 +117,9 @@ func validate(b *Base, dir string) Problems {
 		}
 	}
 	for _, t := range b.Topics {
-		for _, r := range t.Related {
+		for i, r := range t.Related {
 			if _, ok := ids[r]; !ok {
-				errf(t.At("related"), "topic %q lists related topic %q, which does not exist; check the spelling or add that topic", t.ID, r)
+				errf(t.AtItem("related", i), "topic %q lists related topic %q, which does not exist; check the spelling or add that topic", t.ID, r)
 			} else if r == t.ID {
 				errf(t.At("related"), "topic %q lists itself as related; remove it", t.ID)
 			}
@@ -175,7 +176,7 @@ func validate(b *Base, dir string) Problems {
 			errf(c.At("contact"), "contact of crisis category %q must be crisis or emergency, not %q", c.ID, c.Contact)
 		}
 		if len(c.Phrases) == 0 {
-			errf(c.Pos, "crisis category %q has no phrases, so it can never be noticed; add 'phrases:'", c.ID)
+			errf(c.At("phrases"), "crisis category %q has no phrases, so it can never be noticed; add 'phrases:'", c.ID)
 		}
 		if strings.TrimSpace(c.Message) == "" {
 			errf(c.Pos, "crisis category %q has no message; add 'message: |' with what the person should read first", c.ID)
@@ -190,10 +191,10 @@ func validate(b *Base, dir string) Problems {
 		if strings.TrimSpace(s.Means) == "" {
 			errf(s.Pos, "a vocabulary entry has no 'means:'; say which word these stand for")
 		}
-		for _, w := range s.Words {
+		for i, w := range s.Words {
 			k := strings.ToLower(strings.TrimSpace(w))
 			if o := syn[k]; o != nil && o != s {
-				errf(s.At("words"), "%q is already mapped to %q at %s; a word can mean only one thing", w, o.Means, o.Pos)
+				errf(s.AtItem("words", i), "%q is already mapped to %q at %s; a word can mean only one thing", w, o.Means, o.Pos)
 			}
 			syn[k] = s
 		}

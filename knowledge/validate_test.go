@@ -31,10 +31,9 @@ var brokenCases = []struct {
 }{
 	// YAML itself
 	{"empty-file.yaml", []want{{"1:1", "this file is empty", false}}},
-	// yaml.v3 names the line where the block began (3), not the tab's line (4).
-	{"tab-indent.yaml", []want{{"3:1", "found a tab character", false}}},
+	{"tab-indent.yaml", []want{{"4:1", "indented with a tab; YAML needs spaces", false}}},
 	{"colon-in-text.yaml", []want{{"4:1", `a ':' inside text needs the whole text in quotes`, false}}},
-	{"key-twice.yaml", []want{{"6:1", `"title" already defined at line 4`, false}}},
+	{"key-twice.yaml", []want{{"6:1", `"title" appears twice in this entry (first on line 4)`, false}}},
 	{"words-not-a-list.yaml", []want{
 		{"6:1", "found the text `nightmares` where this needs a list like [a, b]", false},
 		{"3:5", "has neither words nor questions", false},
@@ -49,19 +48,19 @@ var brokenCases = []struct {
 	{"duplicate-id.yaml", []want{{"3:9", `id "sleep" is already used by the topic at`, false}}},
 	{"bad-id.yaml", []want{{"3:9", `id "Bad Dreams" may use only lowercase letters, digits and single hyphens`, false}}},
 	{"kind-unknown.yaml", []want{{"5:11", `kind "symptoms" of topic "nightmares" is not known; use symptom, treatment or faq`, false}}},
-	{"related-missing.yaml", []want{{"8:14", `lists related topic "restles-legs", which does not exist`, false}}},
+	{"related-missing.yaml", []want{{"8:22", `lists related topic "restles-legs", which does not exist`, false}}},
 	{"empty-title.yaml", []want{{"4:12", `topic "nightmares" has no title`, false}}},
 	{"title-too-long.yaml", []want{{"4:12", `is 120 characters; keep it under 100`, false}}},
 	{"empty-answer.yaml", []want{{"7:13", `topic "nightmares" has no answer`, false}}},
 	{"answer-too-long.yaml", []want{{"7:13", `the answer of "long-read" is 3795 characters; Telegram and Discord fit about 3500`, false}}},
-	{"dose-in-answer.yaml", []want{{"7:13", `names an amount ("2 grams"); the bot never gives doses`, false}}},
+	{"dose-in-answer.yaml", []want{{"10:7", `names an amount ("2 grams"); the bot never gives doses`, false}}},
 	{"no-sources.yaml", []want{{"3:5", `topic "nightmares" has no sources`, false}}},
 	{"no-reviewed.yaml", []want{{"3:5", `topic "nightmares" has no reviewed date; add 'reviewed: YYYY-MM-DD'`, false}}},
 	{"reviewed-not-a-date.yaml", []want{{"11:15", `reviewed "11/01/2026" of "nightmares" is not a date; write it as YYYY-MM-DD`, false}}},
 	{"reviewed-in-future.yaml", []want{{"11:15", `is in the future`, false}}},
 	{"reviewed-long-ago.yaml", []want{{"11:15", `last reviewed on 2024-03-15, over a year ago`, true}}},
-	{"word-claimed-twice.yaml", []want{{"6:12", `the word "insomnia" is claimed by "sleep" too`, false}}},
-	{"question-claimed-twice.yaml", []want{{"8:7", `the question "Should I see a doctor" is also listed under "see-a-professional"`, false}}},
+	{"word-claimed-twice.yaml", []want{{"6:25", `the word "insomnia" is claimed by "sleep" too`, false}}},
+	{"question-claimed-twice.yaml", []want{{"9:9", `the question "Should I see a doctor" is also listed under "see-a-professional"`, false}}},
 	{"url-malformed.yaml", []want{
 		{"9:14", `url "www.drugs.ie" of "HSE Drugs and Alcohol Helpline" is not a full web address`, false},
 		{"21:14", `url "https://nida.nih.gov/some page" of a source of "nightmares" is not a full web address`, false},
@@ -79,9 +78,9 @@ var brokenCases = []struct {
 	{"contact-unreachable.yaml", []want{{"7:9", `"HSE Drugs and Alcohol Helpline" in region IE has no phone, text or url`, false}}},
 
 	// crisis categories, vocabulary, examples
-	{"crisis-no-phrases.yaml", []want{{"3:5", `crisis category "self-harm" has no phrases, so it can never be noticed`, false}}},
+	{"crisis-no-phrases.yaml", []want{{"6:14", `crisis category "self-harm" has no phrases, so it can never be noticed`, false}}},
 	{"crisis-bad-contact.yaml", []want{{"4:14", `contact of crisis category "poisoning" must be crisis or emergency, not "poison control"`, false}}},
-	{"synonym-twice.yaml", []want{{"4:12", `"wd" is already mapped to "withdrawal"`, false}}},
+	{"synonym-twice.yaml", []want{{"4:13", `"wd" is already mapped to "withdrawal"`, false}}},
 	{"example-missing-topic.yaml", []want{
 		{"4:12", `example "bad dreams every night" expects topic "nightmare", which does not exist`, false},
 		{"6:11", `example "hello there" has kind "smalltalk"`, false},
