@@ -93,8 +93,12 @@ type harness struct {
 // fastConfig keeps Telegram's behaviour but scales time down so tests run
 // in well under a second each.
 func fastConfig(fake *telegramtest.Server) Config {
+	endpoint := ""
+	if fake != nil {
+		endpoint = fake.Endpoint()
+	}
 	return Config{
-		Token: testToken, Endpoint: fake.Endpoint(),
+		Token: testToken, Endpoint: endpoint,
 		Limits:      Limits{Global: 2000, GlobalBurst: 20, ChatInterval: 5 * time.Millisecond, GroupInterval: 5 * time.Millisecond},
 		PollTimeout: 10 * time.Second, MinBackoff: 20 * time.Millisecond, MaxBackoff: 200 * time.Millisecond,
 		ShutdownTimeout: 10 * time.Second, RequestTimeout: 5 * time.Second, SweepInterval: time.Minute,

@@ -30,9 +30,10 @@ func (b *Bot) poll(ctx context.Context) {
 		if err != nil {
 			if e := apiError(err); e != nil && e.Code == http.StatusConflict && strings.Contains(strings.ToLower(e.Message), "webhook") {
 				// a webhook left from webhook mode blocks polling
+				// then wait as after any error, in case something sets it again
 				b.log.Warn("a webhook is registered; removing it to use long polling")
-				if err := b.api.deleteWebhook(ctx); err == nil {
-					continue
+				if derr := b.api.deleteWebhook(ctx); derr != nil {
+					b.log.Warn("could not remove the webhook", "err", derr)
 				}
 			}
 			d := retryWait(err, &wait, b.cfg.MaxBackoff)

@@ -188,8 +188,11 @@ func New(cfg Config, d Deps) (*Bot, error) {
 			*v = d
 		}
 	}
-	if cfg.PollTimeout == 0 {
+	switch {
+	case cfg.PollTimeout == 0:
 		cfg.PollTimeout = 30 * time.Second
+	case cfg.PollTimeout < 0:
+		cfg.PollTimeout = 0
 	}
 	def(&cfg.MinBackoff, time.Second)
 	def(&cfg.MaxBackoff, time.Minute)
