@@ -127,7 +127,11 @@ func (e *Engine) Open(ctx context.Context, id, region string) (Reply, error) {
 		return r, nil
 	case id == "privacy":
 		if e.storing.Load() {
-			return ix.simple(IntentPrivacy, m.PrivacyStore, reg, nil), nil
+			text := m.PrivacyStore
+			if strings.TrimSpace(text) == "" {
+				text = privacyStoreDefault
+			}
+			return ix.simple(IntentPrivacy, text, reg, nil), nil
 		}
 		return ix.simple(IntentPrivacy, m.Privacy, reg, nil), nil
 	case id == "welcome":
@@ -208,6 +212,10 @@ func (e *Engine) Topics(kind knowledge.Kind, typed string, n int) []Suggestion {
 	}
 	return out
 }
+
+// privacyStoreDefault is what /privacy says when the store is on and the
+// knowledge has no privacy_store text: never the "nothing is kept" text.
+const privacyStoreDefault = "kratombot keeps no names, user ids or chat ids. With the operator's anonymous feedback store on, it counts which topics are shown and whether people found them helpful, keeps questions it could not answer with numbers, e-mail addresses, usernames and links removed, and remembers a chosen region under a code that does not reveal the chat."
 
 func menu() []Suggestion {
 	return []Suggestion{

@@ -202,13 +202,16 @@ func validate(b *Base, dir string) Problems {
 
 	m := b.Messages
 	if m.Pos.File == "" {
-		errf(folder, "there is no 'messages:' section; add messages.yaml with welcome, help, fallback, dosing, resources, privacy, privacy_store and crisis_intro texts")
+		errf(folder, "there is no 'messages:' section; add messages.yaml with welcome, help, fallback, dosing, resources, privacy and crisis_intro texts")
 	}
-	for _, kt := range [][2]string{{"welcome", m.Welcome}, {"help", m.Help}, {"fallback", m.Fallback}, {"dosing", m.Dosing}, {"resources", m.Resources}, {"privacy", m.Privacy}, {"privacy_store", m.PrivacyStore}, {"crisis_intro", m.CrisisIntro}} {
+	for _, kt := range [][2]string{{"welcome", m.Welcome}, {"help", m.Help}, {"fallback", m.Fallback}, {"dosing", m.Dosing}, {"resources", m.Resources}, {"privacy", m.Privacy}, {"crisis_intro", m.CrisisIntro}} {
 		key, text := kt[0], kt[1]
 		if strings.TrimSpace(text) == "" && m.Pos.File != "" {
 			errf(m.At(key), "messages has no %q text; add '%s: |' with what the bot should say", key, key)
 		}
+	}
+	if strings.TrimSpace(m.PrivacyStore) == "" && m.Pos.File != "" {
+		warnf(m.Pos, "messages has no \"privacy_store\" text; when the feedback store is on, /privacy will use a built-in text, so add 'privacy_store: |' in your own words")
 	}
 	for _, id := range b.DosingRelated {
 		if _, ok := ids[id]; !ok {

@@ -95,7 +95,7 @@ func TestValidate(t *testing.T) {
 	}
 	for _, want := range []string{
 		fmt.Sprintf("all.yaml:%d:5: unknown key \"colour\"", lineOf("colour")),
-		fmt.Sprintf("all.yaml:%d:14: topic \"sleep\" lists related topic \"restles-legs\", which does not exist", lineOf("restles-legs")),
+		fmt.Sprintf("all.yaml:%d:15: topic \"sleep\" lists related topic \"restles-legs\", which does not exist", lineOf("restles-legs")),
 	} {
 		if !strings.Contains(out, want) {
 			t.Errorf("want %q in:\n%s", want, out)
