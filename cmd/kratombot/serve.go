@@ -89,6 +89,16 @@ func cmdServe(ctx context.Context, args []string, stderr io.Writer) error {
 	}
 	defer o.close()
 
+	// Webhook and interactions modes are useless without a listener; say so
+	// at start rather than wait for updates that can never arrive.
+	if *addr == "" {
+		for _, v := range []string{"TELEGRAM_WEBHOOK_URL", "DISCORD_PUBLIC_KEY"} {
+			if os.Getenv(v) != "" {
+				return fmt.Errorf("%s is set, so the bot must receive requests over HTTP: set KRATOMBOT_HTTP_ADDR (e.g. :8080) or --http-addr", v)
+			}
+		}
+	}
+
 	var names []string
 	var runs []runner
 	for _, p := range platforms {
