@@ -17,8 +17,8 @@ func TestString(t *testing.T) {
 	r := New(token, "", "abc") // empty and too-short secrets are ignored
 	for in, want := range map[string]string{
 		`Post "https://api.telegram.org/bot` + token + `/sendMessage": EOF`: `Post "https://api.telegram.org/bot[REDACTED]/sendMessage": EOF`,
-		"nothing secret here, abc":                                       "nothing secret here, abc",
-		token + token:                                                    Mask + Mask,
+		"nothing secret here, abc": "nothing secret here, abc",
+		token + token:              Mask + Mask,
 	} {
 		if got := r.String(in); got != want {
 			t.Errorf("String(%q) = %q, want %q", in, got, want)
