@@ -1,7 +1,9 @@
 package bots
 
 import (
+	"maps"
 	"math"
+	"runtime"
 	"sort"
 	"strings"
 	"sync"
@@ -52,10 +54,9 @@ type index struct {
 	flen     [][nFields]float64
 	avgLen   [nFields]float64
 	deletes  map[string][]string // one-letter deletions of known stems -> stems, for typos
-	stemOf   map[string]string   // memo of stems, written only while building
-	building bool
-	pool     sync.Pool       // *accum, reused by rank
-	known    map[string]bool // every stem in topics, phrases and triggers
+	stemOf   map[string]string   // memo of stems; read-only once built
+	pool     sync.Pool           // *accum, reused by rank
+	known    map[string]bool     // every stem in topics, phrases and triggers
 	vocab    map[string][]vocabRule
 	wordSets [][]phrase // per topic: its multi-word words, for a phrase bonus
 
@@ -86,9 +87,7 @@ func newIndex(b *knowledge.Base) *index {
 		vocab:    map[string][]vocabRule{},
 		deletes:  map[string][]string{},
 		stemOf:   map[string]string{},
-		building: true,
 	}
-	defer func() { ix.building = false }()
 	for _, s := range b.Synonyms {
 		to := tokens(normalise(s.Means))
 		for _, w := range s.Words {
@@ -106,33 +105,10 @@ func newIndex(b *knowledge.Base) *index {
 
 	ix.flen = make([][nFields]float64, len(b.Topics))
 	ix.wordSets = make([][]phrase, len(b.Topics))
-	tf := map[string][nFields]uint16{} // reused: one topic's term counts
-	for i, t := range b.Topics {
-		clear(tf)
-		add := func(f int, text string) {
-			_, content := ix.stems(text, false)
-			for _, s := range content {
-				c := tf[s]
-				if c[f] < math.MaxUint16 {
-					c[f]++
-				}
-				tf[s] = c
-				ix.flen[i][f]++
-			}
-		}
-		add(fTitle, t.Title+" "+strings.ReplaceAll(t.ID, "-", " "))
-		for _, w := range t.Words {
-			add(fWords, w)
-			if p := ix.phrase(w); len(p) > 1 {
-				ix.wordSets[i] = append(ix.wordSets[i], p)
-			}
-		}
-		for _, q := range t.Questions {
-			add(fQuestions, q)
-		}
-		add(fAnswer, t.Answer)
-		for s, counts := range tf {
-			ix.postings[s] = append(ix.postings[s], posting{topic: int32(i), tf: counts})
+	terms := ix.analyseTopics(b.Topics)
+	for i := range b.Topics { // in topic order, so postings are sorted by topic
+		for _, t := range terms[i] {
+			ix.postings[t.stem] = append(ix.postings[t.stem], posting{topic: int32(i), tf: t.tf})
 		}
 	}
 	n := float64(len(b.Topics))
@@ -189,6 +165,66 @@ func newIndex(b *knowledge.Base) *index {
 	return ix
 }
 
+type termTF struct {
+	stem string
+	tf   [nFields]uint16
+}
+
+// analyseTopics counts each topic's stems per field, spreading the topics
+// over the cores: stemming is most of the cost of loading a large base.
+// Each worker keeps its own stem memo; they are merged for answering.
+func (ix *index) analyseTopics(topics []*knowledge.Topic) [][]termTF {
+	out := make([][]termTF, len(topics))
+	workers := min(runtime.GOMAXPROCS(0), max(1, len(topics)/200))
+	memos := make([]map[string]string, workers)
+	var wg sync.WaitGroup
+	for w := 0; w < workers; w++ {
+		memos[w] = map[string]string{}
+		wg.Add(1)
+		go func(w int) {
+			defer wg.Done()
+			memo := memos[w]
+			tf := map[string][nFields]uint16{} // reused: one topic's counts
+			for i := w; i < len(topics); i += workers {
+				t := topics[i]
+				clear(tf)
+				add := func(f int, text string) {
+					_, content, _ := ix.analyse(text, false, memo)
+					for _, s := range content {
+						c := tf[s]
+						if c[f] < math.MaxUint16 {
+							c[f]++
+						}
+						tf[s] = c
+						ix.flen[i][f]++
+					}
+				}
+				add(fTitle, t.Title+" "+strings.ReplaceAll(t.ID, "-", " "))
+				for _, wd := range t.Words {
+					add(fWords, wd)
+					if all, _, _ := ix.analyse(wd, false, memo); len(all) > 1 {
+						ix.wordSets[i] = append(ix.wordSets[i], phrase(all))
+					}
+				}
+				for _, q := range t.Questions {
+					add(fQuestions, q)
+				}
+				add(fAnswer, t.Answer)
+				terms := make([]termTF, 0, len(tf))
+				for s, c := range tf {
+					terms = append(terms, termTF{s, c})
+				}
+				out[i] = terms
+			}
+		}(w)
+	}
+	wg.Wait()
+	for _, m := range memos {
+		maps.Copy(ix.stemOf, m)
+	}
+	return out
+}
+
 func (ix *index) phrases(ps []string) []phrase {
 	var out []phrase
 	for _, p := range ps {
@@ -210,21 +246,30 @@ func (ix *index) phrase(p string) phrase {
 // every stem, for phrases, and the stems of words that carry meaning, for
 // ranking.
 func (ix *index) stems(text string, correct bool) (all, content []string) {
-	all, content, _ = ix.stemsCorrected(text, correct)
+	all, content, _ = ix.analyse(text, correct, nil)
 	return all, content
 }
 
 // stemsCorrected is stems that also says which stems were typo-corrected,
 // since a guess deserves less confidence than a word typed right.
 func (ix *index) stemsCorrected(text string, correct bool) (all, content []string, guessed map[string]bool) {
+	return ix.analyse(text, correct, nil)
+}
+
+// analyse is the pipeline itself. memo, when given, is a stem memo the
+// caller owns and may be written; otherwise the index's read-only one is used.
+func (ix *index) analyse(text string, correct bool, memo map[string]string) (all, content []string, guessed map[string]bool) {
 	raw := ix.applyVocab(tokens(normalise(text)))
 	all = make([]string, 0, len(raw))
 	for _, w := range raw {
 		s, ok := ix.stemOf[w]
+		if !ok && memo != nil {
+			s, ok = memo[w]
+		}
 		if !ok {
 			s = stem(w)
-			if ix.building { // the memo is read-only once answering starts
-				ix.stemOf[w] = s
+			if memo != nil {
+				memo[w] = s
 			}
 		}
 		stop := isStop(w)

@@ -14,6 +14,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/agnivade/levenshtein"
 	"gopkg.in/yaml.v3"
@@ -255,16 +256,7 @@ func annotate(name string, n *yaml.Node, v reflect.Value, ps *Problems) {
 		if n.Kind != yaml.MappingNode {
 			return
 		}
-		fields := map[string]int{}
-		var known []string
-		t := v.Type()
-		for i := 0; i < t.NumField(); i++ {
-			tag := strings.Split(t.Field(i).Tag.Get("yaml"), ",")[0]
-			if tag != "" && tag != "-" {
-				fields[tag] = i
-				known = append(known, tag)
-			}
-		}
+		fields, known := yamlFields(v.Type())
 		loc := v.FieldByName("located")
 		if loc.IsValid() {
 			pos := reflect.ValueOf(Position{File: name, Line: n.Line, Col: n.Column})
@@ -309,6 +301,30 @@ func annotate(name string, n *yaml.Node, v reflect.Value, ps *Problems) {
 			annotate(name, n.Content[i], v.Index(i), ps)
 		}
 	}
+}
+
+type fieldTable struct {
+	index map[string]int
+	keys  []string
+}
+
+var fieldTables sync.Map // reflect.Type -> fieldTable
+
+// yamlFields maps a struct's YAML keys to its field indexes, once per type.
+func yamlFields(t reflect.Type) (map[string]int, []string) {
+	if ft, ok := fieldTables.Load(t); ok {
+		return ft.(fieldTable).index, ft.(fieldTable).keys
+	}
+	ft := fieldTable{index: map[string]int{}}
+	for i := 0; i < t.NumField(); i++ {
+		tag := strings.Split(t.Field(i).Tag.Get("yaml"), ",")[0]
+		if tag != "" && tag != "-" {
+			ft.index[tag] = i
+			ft.keys = append(ft.keys, tag)
+		}
+	}
+	fieldTables.Store(t, ft)
+	return ft.index, ft.keys
 }
 
 func setUnexported(f reflect.Value, x reflect.Value) {
