@@ -71,9 +71,13 @@ func (e *Engine) Answer(ctx context.Context, q Question) (Reply, error) {
 	reg := ix.region(q.Region)
 	all, content, guessed := ix.stemsCorrected(q.Text, true)
 
+	scan := all
+	if len(q.Text) > MaxQuestion { // look further for danger than for topics
+		scan, _, _ = ix.analyseNormalised(normaliseN(q.Text, MaxCrisisScan), true, nil)
+	}
 	for _, c := range ix.crisis {
 		for _, p := range c.phrases {
-			if contains(all, p) {
+			if contains(scan, p) {
 				return ix.crisisReply(c.cat, reg), nil
 			}
 		}

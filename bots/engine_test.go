@@ -127,6 +127,14 @@ func TestHugeInputIsCapped(t *testing.T) {
 	}
 }
 
+func TestCrisisAtTheEndOfALongMessage(t *testing.T) {
+	e := minimal(t)
+	story := strings.Repeat("i have been using kratom for years and it is hard. ", 200) + "honestly i want to die"
+	if r := ask(t, e, story, ""); r.Kind() != KindCrisis {
+		t.Fatalf("a crisis said after %d characters must still get the crisis line, got %s", len(story), r.Kind())
+	}
+}
+
 func TestCancelledContext(t *testing.T) {
 	e := minimal(t)
 	ctx, cancel := context.WithCancel(context.Background())

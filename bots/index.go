@@ -259,7 +259,11 @@ func (ix *index) stemsCorrected(text string, correct bool) (all, content []strin
 // analyse is the pipeline itself. memo, when given, is a stem memo the
 // caller owns and may be written; otherwise the index's read-only one is used.
 func (ix *index) analyse(text string, correct bool, memo map[string]string) (all, content []string, guessed map[string]bool) {
-	raw := ix.applyVocab(tokens(normalise(text)))
+	return ix.analyseNormalised(normalise(text), correct, memo)
+}
+
+func (ix *index) analyseNormalised(text string, correct bool, memo map[string]string) (all, content []string, guessed map[string]bool) {
+	raw := ix.applyVocab(tokens(text))
 	all = make([]string, 0, len(raw))
 	for _, w := range raw {
 		s, ok := ix.stemOf[w]

@@ -9,27 +9,35 @@ import (
 	"golang.org/x/text/unicode/norm"
 )
 
-// MaxQuestion is how many characters of a message the engine reads; the rest
-// is ignored so a pasted novel costs no more than a long question.
-const MaxQuestion = 1000
+// MaxQuestion is how many characters of a message the engine ranks topics
+// on; the rest is ignored so a pasted novel costs no more than a long
+// question. MaxCrisisScan is how far it looks for crisis words, further,
+// because someone may tell a long story before saying they are in danger.
+const (
+	MaxQuestion   = 1000
+	MaxCrisisScan = 20000
+)
 
 // normalise folds what people type into one form: valid UTF-8, compatibility
 // forms and accents folded, zero-width and control characters gone, lower
 // case, curly apostrophes straight, at most MaxQuestion characters.
-func normalise(s string) string {
-	if len(s) > 8*MaxQuestion {
-		s = s[:8*MaxQuestion]
+func normalise(s string) string { return normaliseN(s, MaxQuestion) }
+
+// normaliseN is normalise keeping at most max characters.
+func normaliseN(s string, max int) string {
+	if len(s) > 8*max {
+		s = s[:8*max]
 	}
 	s = strings.ToValidUTF8(s, " ")
 	if isASCII(s) { // most messages and all of our YAML: a byte loop will do
-		return normaliseASCII(s)
+		return normaliseASCII(s, max)
 	}
 	s = norm.NFKD.String(s)
 	var b strings.Builder
 	b.Grow(len(s))
 	n := 0
 	for _, r := range s {
-		if n >= MaxQuestion {
+		if n >= max {
 			break
 		}
 		switch {
@@ -114,9 +122,9 @@ func allDigits(w string) bool {
 	return w != ""
 }
 
-func normaliseASCII(s string) string {
-	if len(s) > MaxQuestion {
-		s = s[:MaxQuestion]
+func normaliseASCII(s string, max int) string {
+	if len(s) > max {
+		s = s[:max]
 	}
 	b := []byte(s)
 	for i, c := range b {
