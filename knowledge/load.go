@@ -253,16 +253,18 @@ func annotate(name string, n *yaml.Node, v reflect.Value, ps *Problems) {
 	}
 	switch v.Kind() {
 	case reflect.Struct:
-		if n.Kind != yaml.MappingNode {
-			return
-		}
-		fields, known := yamlFields(v.Type())
+		// Recorded even for an entry that is not a mapping ("-" alone), so
+		// that its problems still point at its line.
 		loc := v.FieldByName("located")
 		if loc.IsValid() {
 			pos := reflect.ValueOf(Position{File: name, Line: n.Line, Col: n.Column})
 			setUnexported(loc.FieldByName("Pos"), pos)
 			setUnexported(loc.FieldByName("Fields"), reflect.ValueOf(map[string]Position{}))
 		}
+		if n.Kind != yaml.MappingNode {
+			return
+		}
+		fields, known := yamlFields(v.Type())
 		seen := map[string]bool{}
 		for i := 0; i+1 < len(n.Content); i += 2 {
 			k, val := n.Content[i], n.Content[i+1]

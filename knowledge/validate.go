@@ -31,11 +31,17 @@ var now = time.Now
 func validate(b *Base, dir string) Problems {
 	var ps Problems
 	folder := Position{File: dir, Line: 1, Col: 1}
+	place := func(p Position) Position {
+		if p.File == "" { // never a problem nobody can find
+			return folder
+		}
+		return p
+	}
 	errf := func(p Position, format string, a ...any) {
-		ps = append(ps, Problem{Pos: p, Message: fmt.Sprintf(format, a...)})
+		ps = append(ps, Problem{Pos: place(p), Message: fmt.Sprintf(format, a...)})
 	}
 	warnf := func(p Position, format string, a ...any) {
-		ps = append(ps, Problem{Pos: p, Message: fmt.Sprintf(format, a...), Warning: true})
+		ps = append(ps, Problem{Pos: place(p), Message: fmt.Sprintf(format, a...), Warning: true})
 	}
 
 	if len(b.Topics) == 0 {
