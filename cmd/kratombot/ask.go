@@ -6,9 +6,11 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"os"
 	"strings"
 
 	"github.com/kratombot/kratombot/bots"
+	"golang.org/x/term"
 )
 
 func cmdAsk(ctx context.Context, args []string, stdin io.Reader, stdout io.Writer) error {
@@ -47,6 +49,9 @@ func cmdAsk(ctx context.Context, args []string, stdin io.Reader, stdout io.Write
 	}
 	if fs.NArg() > 0 {
 		return write(strings.Join(fs.Args(), " "))
+	}
+	if f, ok := stdin.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
+		fmt.Fprintln(os.Stderr, "Type one question a line; Ctrl-D to finish. (Or: kratombot ask \"your question\")")
 	}
 	sc := bufio.NewScanner(stdin)
 	sc.Buffer(make([]byte, 64*1024), 1024*1024)
