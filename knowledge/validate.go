@@ -82,6 +82,9 @@ func validate(b *Base, dir string) Problems {
 			m := t.Answer[loc[0]:loc[1]]
 			errf(t.AtText("answer", t.Answer, loc[0]), "the answer of %q names an amount (%q); the bot never gives doses or amounts, so say 'a clinician plans this' instead", t.ID, m)
 		}
+		if med, off := unguidedMedicine(t.Answer); med != "" {
+			errf(t.AtText("answer", t.Answer, off), "the answer of %q names %s in a sentence without a clinician; write it as \"a clinician may use %s\" so it never reads as advice to take it", t.ID, med, med)
+		}
 		if len(t.Words) == 0 && len(t.Questions) == 0 {
 			errf(t.Pos, "topic %q has neither words nor questions, so nobody can reach it; add 'words:' people would type", t.ID)
 		}
@@ -248,6 +251,32 @@ func validate(b *Base, dir string) Problems {
 		errf(folder, "threshold %v must be between 0 and 1 (0.85 means 85%% of examples must pass)", b.Threshold)
 	}
 	return ps
+}
+
+// medicines are named only as "a clinician may use ...": information, never
+// a prescription.
+var medicineRe = regexp.MustCompile(`(?i)\b(buprenorphine|suboxone|subutex|methadone|naltrexone|lofexidine|clonidine|dihydrocodeine|gabapentin|loperamide|tramadol|benzodiazepines?)\b`)
+
+var sentenceEnd = regexp.MustCompile(`[.!?]\s+`)
+
+// unguidedMedicine finds a sentence that names a medicine but no clinician,
+// and returns the medicine and where the sentence starts.
+func unguidedMedicine(answer string) (string, int) {
+	off := 0
+	for _, s := range sentenceEnd.Split(answer, -1) {
+		if m := medicineRe.FindString(s); m != "" && !strings.Contains(strings.ToLower(s), "clinician") && !mixingWarning(s) {
+			return m, strings.Index(answer[off:], s) + off
+		}
+		off += len(s)
+	}
+	return "", 0
+}
+
+// mixingWarning lets a sentence warn about mixing kratom with a drug class
+// ("mixing kratom with benzodiazepines is dangerous") without a clinician.
+func mixingWarning(s string) bool {
+	l := strings.ToLower(s)
+	return strings.Contains(l, "mix") || strings.Contains(l, "combin") || strings.Contains(l, "with alcohol") || strings.Contains(l, "danger")
 }
 
 // findDose finds an amount like "2 grams"; the digit check first keeps a

@@ -54,6 +54,7 @@ var brokenCases = []struct {
 	{"empty-answer.yaml", []want{{"7:13", `topic "nightmares" has no answer`, false}}},
 	{"answer-too-long.yaml", []want{{"7:13", `the answer of "long-read" is 3795 characters; Telegram and Discord fit about 3500`, false}}},
 	{"dose-in-answer.yaml", []want{{"10:7", `names an amount ("2 grams"); the bot never gives doses`, false}}},
+	{"medicine-unguided.yaml", []want{{"10:7", `names gabapentin in a sentence without a clinician`, false}}},
 	{"no-sources.yaml", []want{{"3:5", `topic "nightmares" has no sources`, false}}},
 	{"no-reviewed.yaml", []want{{"3:5", `topic "nightmares" has no reviewed date; add 'reviewed: YYYY-MM-DD'`, false}}},
 	{"reviewed-not-a-date.yaml", []want{{"11:15", `reviewed "11/01/2026" of "nightmares" is not a date; write it as YYYY-MM-DD`, false}}},
