@@ -138,3 +138,15 @@ func BenchmarkIndex10k(b *testing.B) {
 		newIndex(kb)
 	}
 }
+
+// BenchmarkHugeWord is the worst message a person can send: one 4096-letter
+// accented "word" (Telegram's longest message). Its cost must stay linear:
+// about 2 ms, nearly all Unicode normalisation, where it once took 100 ms.
+func BenchmarkHugeWord(b *testing.B) {
+	e := minimal(b)
+	q := Question{Text: strings.Repeat("é", 4096)}
+	ctx := context.Background()
+	for i := 0; i < b.N; i++ {
+		_, _ = e.Answer(ctx, q)
+	}
+}

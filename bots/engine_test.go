@@ -135,6 +135,16 @@ func TestCrisisAtTheEndOfALongMessage(t *testing.T) {
 	}
 }
 
+func TestOneHugeWordStaysCalm(t *testing.T) {
+	e := minimal(t)
+	for _, q := range []string{strings.Repeat("é", 7000), strings.Repeat("a", 20000), "x" + strings.Repeat("ab", 3000) + " i want to die"} {
+		r := ask(t, e, q, "")
+		if r.Kind() == KindAnswer {
+			t.Errorf("a blob of %d bytes should not reach a topic: %s", len(q), r.Topic())
+		}
+	}
+}
+
 func TestCancelledContext(t *testing.T) {
 	e := minimal(t)
 	ctx, cancel := context.WithCancel(context.Background())

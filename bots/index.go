@@ -33,6 +33,8 @@ const (
 	minCoverage = 0.40
 	// guessWeight is how much a typo-corrected word counts.
 	guessWeight = 0.6
+	// maxWordLen is the longest word typo correction looks at.
+	maxWordLen = 30
 )
 
 type posting struct {
@@ -341,7 +343,9 @@ func deletions(s string) []string {
 // missing (four letters or more), or extra, swapped or wrong (five or more), preferring the stem
 // more topics use. Unknown stems with no such neighbour stay as they are.
 func (ix *index) correct(s string) string {
-	if len([]rune(s)) < 4 {
+	// Past maxWordLen it is not a word but a pasted blob, and guessing would
+	// cost time quadratic in its length.
+	if n := len([]rune(s)); n < 4 || n > maxWordLen {
 		return s
 	}
 	best, bestDF := "", -1

@@ -88,7 +88,7 @@ func tokens(s string) []string {
 
 // stem reduces a word to its stem with the Snowball English stemmer.
 func stem(w string) string {
-	if len(w) < 3 {
+	if len(w) < 3 || len(w) > 4*maxWordLen { // a blob, not a word: nothing to stem
 		return w
 	}
 	return english.Stem(w, true)

@@ -15,6 +15,7 @@ func Commands(e Engine) []*discordgo.ApplicationCommand {
 		return &discordgo.ApplicationCommandOption{
 			Type: discordgo.ApplicationCommandOptionString, Name: name, Description: desc,
 			Required: required, Autocomplete: auto,
+			MaxLength: maxName, // a topic or region name; /ask raises it below
 		}
 	}
 	question := str("question", "What you want to know, in your own words", true, false)
