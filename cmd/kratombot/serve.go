@@ -118,7 +118,8 @@ func cmdServe(ctx context.Context, args []string, stderr io.Writer) error {
 
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	errs := make(chan error, len(runs)+1)
+	errs := make(chan error, len(runs))
+	httpErr := make(chan error, 1)
 	var srv *http.Server
 	if *addr != "" {
 		ln, err := net.Listen("tcp", *addr)
@@ -128,7 +129,7 @@ func cmdServe(ctx context.Context, args []string, stderr io.Writer) error {
 		srv = &http.Server{Handler: d.mux, ReadHeaderTimeout: 10 * time.Second}
 		go func() {
 			if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
-				errs <- fmt.Errorf("the HTTP server stopped: %w", err)
+				httpErr <- fmt.Errorf("the HTTP server stopped: %w", err)
 			}
 		}()
 		log.Info("http listening", "addr", ln.Addr().String())
@@ -147,11 +148,13 @@ func cmdServe(ctx context.Context, args []string, stderr io.Writer) error {
 	var first error
 	pending := len(runs)
 	for pending > 0 {
-		err := <-errs
-		if srv != nil && err != nil && strings.HasPrefix(err.Error(), "the HTTP server") {
+		var err error
+		select {
+		case err = <-httpErr: // webhooks can no longer arrive: stop the platforms too
 			first = err
 			cancel()
 			continue
+		case err = <-errs:
 		}
 		pending--
 		if err != nil && first == nil {
