@@ -11,6 +11,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sort"
 	"strings"
 	"sync/atomic"
 
@@ -201,12 +202,8 @@ func (e *Engine) Topics(kind knowledge.Kind, typed string, n int) []Suggestion {
 		}
 		cs = append(cs, cand{Suggestion{ID: t.ID, Label: t.Title}, rank*1000000 - int(scores[i]*100)})
 	}
-	// stable insertion order for equal ranks keeps the maintainers' order
-	for i := 1; i < len(cs); i++ {
-		for j := i; j > 0 && cs[j].rank < cs[j-1].rank; j-- {
-			cs[j], cs[j-1] = cs[j-1], cs[j]
-		}
-	}
+	// stable, so equal ranks keep the maintainers' order
+	sort.SliceStable(cs, func(i, j int) bool { return cs[i].rank < cs[j].rank })
 	var out []Suggestion
 	for _, c := range cs {
 		if len(out) == n {
