@@ -255,16 +255,46 @@ func validate(b *Base, dir string) Problems {
 
 // medicines are named only as "a clinician may use ...": information, never
 // a prescription.
-var medicineRe = regexp.MustCompile(`(?i)\b(buprenorphine|suboxone|subutex|methadone|naltrexone|lofexidine|clonidine|dihydrocodeine|gabapentin|loperamide|tramadol|benzodiazepines?)\b`)
+var medicines = []string{"buprenorphine", "suboxone", "subutex", "methadone", "naltrexone", "lofexidine",
+	"clonidine", "dihydrocodeine", "gabapentin", "loperamide", "tramadol", "benzodiazepine"}
+
+// findMedicine returns the first medicine named in s as a word (a plain
+// search: a regular expression here made large knowledge bases slow to load).
+func findMedicine(s string) string {
+	l := strings.ToLower(s)
+	for _, m := range medicines {
+		for from := 0; ; {
+			i := strings.Index(l[from:], m)
+			if i < 0 {
+				break
+			}
+			i += from
+			end := i + len(m)
+			if end < len(l) && l[end] == 's' { // plurals: benzodiazepines
+				end++
+			}
+			if (i == 0 || !isLetter(l[i-1])) && (end == len(l) || !isLetter(l[end])) {
+				return m
+			}
+			from = i + 1
+		}
+	}
+	return ""
+}
+
+func isLetter(c byte) bool { return 'a' <= c && c <= 'z' || c >= 0x80 }
 
 var sentenceEnd = regexp.MustCompile(`[.!?]\s+`)
 
 // unguidedMedicine finds a sentence that names a medicine but no clinician,
 // and returns the medicine and where the sentence starts.
 func unguidedMedicine(answer string) (string, int) {
+	if findMedicine(answer) == "" { // most answers name none: skip the sentence split
+		return "", 0
+	}
 	off := 0
 	for _, s := range sentenceEnd.Split(answer, -1) {
-		if m := medicineRe.FindString(s); m != "" && !strings.Contains(strings.ToLower(s), "clinician") && !mixingWarning(s) {
+		if m := findMedicine(s); m != "" && !strings.Contains(strings.ToLower(s), "clinician") && !mixingWarning(s) {
 			return m, strings.Index(answer[off:], s) + off
 		}
 		off += len(s)
