@@ -175,6 +175,18 @@ func plain(t testing.TB, m telegramtest.Sent) string {
 
 // quiet waits a little and checks that nothing more was sent: replies are
 // never repeated.
+// waitConfirmed waits until the bot has confirmed every update it was given.
+func waitConfirmed(t testing.TB, fake *telegramtest.Server, timeout time.Duration) {
+	t.Helper()
+	deadline := time.Now().Add(timeout)
+	for fake.Pending() > 0 {
+		if time.Now().After(deadline) {
+			t.Fatalf("%d updates still unconfirmed after %v", fake.Pending(), timeout)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
 func quiet(t testing.TB, fake *telegramtest.Server, want int) {
 	t.Helper()
 	time.Sleep(100 * time.Millisecond)
