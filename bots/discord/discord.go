@@ -110,11 +110,12 @@ func (h *Handler) Respond(ctx context.Context, i *discordgo.Interaction) (resp *
 		return nil, noop
 	}
 	defer func() {
-		// A malformed interaction must not take the bot down; nothing is
-		// sent, and Discord shows its own "interaction failed".
+		// A malformed interaction must not take the bot down. A person who
+		// used a command or a button still gets a reply with the referral,
+		// not Discord's bare "interaction failed".
 		if p := recover(); p != nil {
 			h.log.Error("discord: could not handle an interaction", "type", i.Type.String())
-			resp, sent = nil, noop
+			resp, sent = h.calmReply(ctx, i.Type), noop
 		}
 	}()
 	switch i.Type {
@@ -138,6 +139,24 @@ func (h *Handler) Respond(ctx context.Context, i *discordgo.Interaction) (resp *
 }
 
 // userID is who acted, in a server (Member) or in a DM (User).
+// calmReply is the engine's help text, which always carries the referral,
+// for a command or button whose handling failed; nil for other interactions.
+func (h *Handler) calmReply(ctx context.Context, t discordgo.InteractionType) (resp *discordgo.InteractionResponse) {
+	if t != discordgo.InteractionApplicationCommand && t != discordgo.InteractionMessageComponent {
+		return nil
+	}
+	defer func() {
+		if recover() != nil {
+			resp = nil
+		}
+	}()
+	r, err := h.e.Open(ctx, "help", h.opt.Region)
+	if err != nil {
+		return nil
+	}
+	return h.reply(discordgo.InteractionResponseChannelMessageWithSource, r, false)
+}
+
 func userID(i *discordgo.Interaction) string {
 	switch {
 	case i.Member != nil && i.Member.User != nil:

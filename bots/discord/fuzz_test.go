@@ -193,7 +193,7 @@ func expect(t *testing.T, e *bots.Engine, command, value string) (referral []str
 
 // FuzzDiscordAsk gives arbitrary text to /ask and to the other commands'
 // options, decoded from JSON as Discord sends it and as raw bytes. Respond
-// must answer (a panic it recovers from answers nothing), within Discord's
+// must answer without panicking (a recovered panic is logged), within Discord's
 // limits, ephemeral, with the referral in its own fields and, in a crisis,
 // the crisis line first; and the text must not reach the log.
 func FuzzDiscordAsk(f *testing.F) {
@@ -223,8 +223,11 @@ func FuzzDiscordAsk(f *testing.F) {
 			if v := optionValue(i); len(strings.TrimSpace(v)) >= 4 && strings.Contains(logs, v) && !strings.Contains(usual[c.name], v) {
 				t.Errorf("%s: what the person wrote was logged", fe.name)
 			}
+			if strings.Contains(logs, "could not handle an interaction") {
+				t.Fatalf("%s: /%s %s:%q panicked", fe.name, c.name, c.option, optionValue(i))
+			}
 			if resp == nil {
-				t.Fatalf("%s: /%s %s:%q got no response (a recovered panic?)", fe.name, c.name, c.option, optionValue(i))
+				t.Fatalf("%s: /%s %s:%q got no response", fe.name, c.name, c.option, optionValue(i))
 			}
 			b, err := encode(resp)
 			if err != nil {
@@ -297,9 +300,10 @@ func FuzzDiscordAutocomplete(f *testing.F) {
 // over MaxBody is 413, one that is not an interaction 400, anything else
 // 200 with a valid response; a correct signature is never refused.
 func FuzzDiscordEndpoint(f *testing.F) {
+	logs := &syncBuffer{} // a recovered panic answers calmly, so it is caught here
 	b := &Bot{
 		Config:  Config{PublicKey: testKey.Public().(ed25519.PublicKey)},
-		Handler: NewHandler(minimalEngine(f), Options{Feedback: true}),
+		Handler: NewHandler(minimalEngine(f), Options{Feedback: true, Log: slog.New(slog.NewTextHandler(logs, nil))}),
 	}
 	h := b.Endpoint()
 	for _, s := range [][]byte{
@@ -331,6 +335,11 @@ func FuzzDiscordEndpoint(f *testing.F) {
 		return r.Referral().Lines()
 	}()
 	f.Fuzz(func(t *testing.T, body []byte) {
+		defer func() {
+			if strings.Contains(logs.String(), "could not handle an interaction") {
+				t.Fatalf("handling %q panicked", body)
+			}
+		}()
 		w := serve(h, signed(body, time.Now(), testKey))
 		switch {
 		case w.Code >= 500:
