@@ -14,6 +14,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/kratombot/kratombot/bots/botstest"
+
 	"github.com/kratombot/kratombot/bots"
 	"github.com/kratombot/kratombot/knowledge"
 	"github.com/kratombot/kratombot/metrics"
@@ -71,29 +73,11 @@ func sleepAnswer(t *testing.T, e *bots.Engine) string {
 	return r.Text()
 }
 
-// logs captures log records as text.
-type logs struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (l *logs) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.buf.Write(p)
-}
-
-func (l *logs) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.buf.String()
-}
-
-func logger(l *logs) *slog.Logger { return slog.New(slog.NewTextHandler(l, nil)) }
+func logger(l *botstest.Log) *slog.Logger { return slog.New(slog.NewTextHandler(l, nil)) }
 
 func TestReloadInvalidEditKeepsOldAnswers(t *testing.T) {
 	dir, e, src := fixture(t)
-	var l logs
+	var l botstest.Log
 	r := New(dir, e, logger(&l))
 	before := e.Version()
 	errsBefore := testutil.ToFloat64(metrics.Reloads.WithLabelValues("error"))
@@ -172,7 +156,7 @@ func TestReloadKeepsOldWhenFolderEmptied(t *testing.T) {
 // watcher to act; the wait is a guard against hanging, not a timing check.
 func TestWatch(t *testing.T) {
 	dir, e, src := fixture(t)
-	var l logs
+	var l botstest.Log
 	r := New(dir, e, logger(&l))
 	r.Debounce = 20 * time.Millisecond
 	results := make(chan error, 16)

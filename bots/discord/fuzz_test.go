@@ -12,6 +12,8 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/kratombot/kratombot/bots/botstest"
+
 	"github.com/bwmarrin/discordgo"
 	"github.com/kratombot/kratombot/bots"
 )
@@ -131,16 +133,12 @@ type fuzzEngine struct {
 	name string
 	e    *bots.Engine
 	h    *Handler
-	logs *syncBuffer // at debug level
+	logs *botstest.Log // at debug level
 }
 
 // takeLogs returns and forgets what the handler logged.
 func (fe fuzzEngine) takeLogs() string {
-	fe.logs.mu.Lock()
-	defer fe.logs.mu.Unlock()
-	s := fe.logs.b.String()
-	fe.logs.b.Reset()
-	return s
+	return fe.logs.Take()
 }
 
 // fuzzEngines are the minimal fixture and the knowledge built to break
@@ -151,7 +149,7 @@ func fuzzEngines(f *testing.F) []fuzzEngine {
 		name string
 		e    *bots.Engine
 	}{{"minimal", minimalEngine(f)}, {"limits", limitsEngine(f)}} {
-		logs := &syncBuffer{}
+		logs := &botstest.Log{}
 		log := slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 		out = append(out, fuzzEngine{e.name, e.e, NewHandler(e.e, Options{Feedback: true, Log: log}), logs})
 	}
@@ -300,7 +298,7 @@ func FuzzDiscordAutocomplete(f *testing.F) {
 // over MaxBody is 413, one that is not an interaction 400, anything else
 // 200 with a valid response; a correct signature is never refused.
 func FuzzDiscordEndpoint(f *testing.F) {
-	logs := &syncBuffer{} // a recovered panic answers calmly, so it is caught here
+	logs := &botstest.Log{} // a recovered panic answers calmly, so it is caught here
 	b := &Bot{
 		Config:  Config{PublicKey: testKey.Public().(ed25519.PublicKey)},
 		Handler: NewHandler(minimalEngine(f), Options{Feedback: true, Log: slog.New(slog.NewTextHandler(logs, nil))}),

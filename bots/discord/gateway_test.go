@@ -11,6 +11,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/kratombot/kratombot/bots/botstest"
+
 	"github.com/bwmarrin/discordgo"
 	"github.com/kratombot/kratombot/bots"
 	"github.com/kratombot/kratombot/redact"
@@ -22,9 +24,9 @@ const testToken = "MTA5ODc2NTQzMjEwOTg3NjU0.GqZr7x.fake_token_for_tests_01234567
 // startBot runs a Bot against the fake until the test ends. Its log handler
 // does not redact, so the test shows that nothing logs the token at all,
 // even at debug level.
-func startBot(t *testing.T, f *fakeDiscord, cfg Config, opt Options) (logs *syncBuffer, stop func() error) {
+func startBot(t *testing.T, f *fakeDiscord, cfg Config, opt Options) (logs *botstest.Log, stop func() error) {
 	t.Helper()
-	logs = &syncBuffer{}
+	logs = &botstest.Log{}
 	log := slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	opt.Log = log
 	e := minimalEngine(t)
@@ -81,7 +83,7 @@ func checkCallback(t *testing.T, cb request, id string) wireResp {
 
 func TestGateway(t *testing.T) {
 	f := newFakeDiscord(t, testToken)
-	rec := &recorder{}
+	rec := &botstest.Events{}
 	store := &bots.MemoryRegions{}
 	logs, stop := startBot(t, f, Config{Token: testToken, AppID: fakeApp, ShardCount: 1}, Options{Recorder: rec, Regions: store, Feedback: true})
 
@@ -176,7 +178,7 @@ func TestGateway(t *testing.T) {
 	if err := stop(); err != nil {
 		t.Fatalf("Run: %v", err)
 	}
-	evs := rec.events()
+	evs := rec.All()
 	helpful := 0
 	for _, ev := range evs {
 		if ev.Helpful != nil {
@@ -221,7 +223,7 @@ func TestGatewayShard(t *testing.T) {
 func TestCallbackFailures(t *testing.T) {
 	f := newFakeDiscord(t, testToken)
 	f.callbackFail = []int{http.StatusTooManyRequests, http.StatusNotFound}
-	rec := &recorder{}
+	rec := &botstest.Events{}
 	logs, stop := startBot(t, f, Config{Token: testToken, AppID: fakeApp, ShardCount: 1}, Options{Recorder: rec})
 	recv(t, f.handshakes, "identify")
 
@@ -235,7 +237,7 @@ func TestCallbackFailures(t *testing.T) {
 	if err := stop(); err != nil {
 		t.Fatal(err)
 	}
-	if evs := rec.events(); len(evs) != 1 {
+	if evs := rec.All(); len(evs) != 1 {
 		t.Errorf("%d events, want 1 (the failed reply is not counted)", len(evs))
 	}
 	out := logs.String()

@@ -13,6 +13,8 @@ import (
 	"testing"
 	"unicode/utf8"
 
+	"github.com/kratombot/kratombot/bots/botstest"
+
 	"github.com/bwmarrin/discordgo"
 	"github.com/kratombot/kratombot/bots"
 	"github.com/kratombot/kratombot/knowledge"
@@ -89,7 +91,7 @@ func TestCommands(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			rec := &recorder{}
+			rec := &botstest.Events{}
 			h := NewHandler(e, Options{Recorder: rec})
 			w, sent := respond(t, h, tt.payload)
 			if w.Type != int(discordgo.InteractionResponseChannelMessageWithSource) {
@@ -108,11 +110,11 @@ func TestCommands(t *testing.T) {
 					t.Errorf("no button %q in %v", b, got)
 				}
 			}
-			if len(rec.events()) != 0 {
+			if len(rec.All()) != 0 {
 				t.Fatal("recorded before the reply was sent")
 			}
 			sent(context.Background())
-			evs := rec.events()
+			evs := rec.All()
 			if len(evs) != 1 || evs[0].Platform != Platform || evs[0].Intent != tt.intent || evs[0].Topic != tt.topic || evs[0].Helpful != nil {
 				t.Errorf("events %+v, want one with intent %s topic %q", evs, tt.intent, tt.topic)
 			}
@@ -275,7 +277,7 @@ func TestLimits(t *testing.T) {
 
 func TestFeedback(t *testing.T) {
 	e := minimalEngine(t)
-	rec := &recorder{}
+	rec := &botstest.Events{}
 	h := NewHandler(e, Options{Feedback: true, Recorder: rec})
 
 	w, _ := respond(t, h, commandJSON("1", "symptoms", str("symptom", "sleep")))
@@ -311,18 +313,18 @@ func TestFeedback(t *testing.T) {
 		if slices.Contains(got, "fb:1:sleep") || !slices.Contains(got, idThanks) || !slices.Contains(got, "open:restless-legs") {
 			t.Errorf("buttons after feedback: %v", got)
 		}
-		before := len(rec.events())
+		before := len(rec.All())
 		sent(context.Background())
-		evs := rec.events()[before:]
+		evs := rec.All()[before:]
 		if len(evs) != 1 || evs[0].Helpful == nil || *evs[0].Helpful != tt.helpful || evs[0].Topic != "sleep" || evs[0].Platform != Platform {
 			t.Errorf("events %+v", evs)
 		}
 	}
 	// A forged feedback id records nothing.
-	before := len(rec.events())
+	before := len(rec.All())
 	_, sent := respond(t, h, componentJSON("7", "fb:1:no-such-topic"))
 	sent(context.Background())
-	for _, ev := range rec.events()[before:] {
+	for _, ev := range rec.All()[before:] {
 		if ev.Helpful != nil {
 			t.Errorf("forged feedback recorded: %+v", ev)
 		}
@@ -363,7 +365,7 @@ func TestRegionRemembered(t *testing.T) {
 
 func TestBadInput(t *testing.T) {
 	e := minimalEngine(t)
-	h := NewHandler(e, Options{Feedback: true, Regions: &bots.MemoryRegions{}, Recorder: &recorder{}})
+	h := NewHandler(e, Options{Feedback: true, Regions: &bots.MemoryRegions{}, Recorder: &botstest.Events{}})
 	questions := map[string]string{
 		"empty":       "",
 		"spaces":      " \t\n ",
@@ -577,7 +579,7 @@ func (brokenStore) SetChatRegion(context.Context, string, string) error {
 
 func TestFailuresStayCalm(t *testing.T) {
 	e := minimalEngine(t)
-	logs := &syncBuffer{}
+	logs := &botstest.Log{}
 	log := slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 
 	// A panic inside the engine does not take the bot down, and the person
@@ -599,7 +601,7 @@ func TestFailuresStayCalm(t *testing.T) {
 
 func TestLogTextOnlyWhenAsked(t *testing.T) {
 	for _, logText := range []bool{false, true} {
-		logs := &syncBuffer{}
+		logs := &botstest.Log{}
 		log := slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 		h := NewHandler(minimalEngine(t), Options{Log: log, LogText: logText})
 		respond(t, h, commandJSON("1", "ask", str("question", "private words")))

@@ -8,7 +8,6 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 	"unicode/utf8"
@@ -134,24 +133,6 @@ topics:
 		t.Fatal(err)
 	}
 	return loadEngine(t, dir)
-}
-
-// recorder keeps the events it is given.
-type recorder struct {
-	mu  sync.Mutex
-	evs []bots.Event
-}
-
-func (r *recorder) Record(_ context.Context, ev bots.Event) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	r.evs = append(r.evs, ev)
-}
-
-func (r *recorder) events() []bots.Event {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	return append([]bots.Event(nil), r.evs...)
 }
 
 // Interactions as Discord sends them, as JSON, so that every test goes
@@ -401,22 +382,4 @@ func recv[T any](t testing.TB, ch <-chan T, what string) T {
 		t.Fatalf("timed out waiting for %s", what)
 		panic("unreachable")
 	}
-}
-
-// syncBuffer collects log output from several goroutines.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }

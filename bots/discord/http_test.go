@@ -12,6 +12,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/kratombot/kratombot/bots/botstest"
+
 	"github.com/bwmarrin/discordgo"
 	"github.com/kratombot/kratombot/bots"
 )
@@ -28,9 +30,9 @@ func signed(body []byte, at time.Time, key ed25519.PrivateKey) *http.Request {
 	return r
 }
 
-func testEndpoint(t *testing.T, opt Options) (http.Handler, *recorder) {
+func testEndpoint(t *testing.T, opt Options) (http.Handler, *botstest.Events) {
 	t.Helper()
-	rec := &recorder{}
+	rec := &botstest.Events{}
 	opt.Recorder = rec
 	b := &Bot{
 		Config:  Config{PublicKey: testKey.Public().(ed25519.PublicKey)},
@@ -105,7 +107,7 @@ func TestHTTPRejects(t *testing.T) {
 			}
 		})
 	}
-	if evs := rec.events(); len(evs) != 0 {
+	if evs := rec.All(); len(evs) != 0 {
 		t.Errorf("rejected requests recorded events: %+v", evs)
 	}
 }
@@ -150,7 +152,7 @@ func TestHTTPCommands(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			before := len(rec.events())
+			before := len(rec.All())
 			w := serve(h, signed(tt.body, time.Now(), testKey))
 			if w.Code != http.StatusOK {
 				t.Fatalf("status %d: %s", w.Code, w.Body)
@@ -160,7 +162,7 @@ func TestHTTPCommands(t *testing.T) {
 				t.Fatalf("type %d, want %d", resp.Type, tt.typ)
 			}
 			checkMessage(t, resp, tt.referral, true)
-			if got := len(rec.events()) - before; got != tt.events {
+			if got := len(rec.All()) - before; got != tt.events {
 				t.Errorf("%d events recorded, want %d", got, tt.events)
 			}
 		})
@@ -191,7 +193,7 @@ func TestHTTPAutocomplete(t *testing.T) {
 			t.Errorf("no choices array: %s", w.Body)
 		}
 	}
-	if len(rec.events()) != 0 {
+	if len(rec.All()) != 0 {
 		t.Error("autocomplete recorded events")
 	}
 }

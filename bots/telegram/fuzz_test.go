@@ -166,12 +166,7 @@ func newFuzzBot(tb testing.TB) *fuzzBot {
 
 // logs returns and forgets what the bot logged.
 func (fb *fuzzBot) logs() string {
-	l := fb.h.logs
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	s := l.b.String()
-	l.b.Reset()
-	return s
+	return fb.h.logs.Take()
 }
 
 // update builds the update that brings text to the bot by way of via, in a

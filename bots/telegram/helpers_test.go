@@ -1,7 +1,6 @@
 package telegram
 
 import (
-	"bytes"
 	"context"
 	"log/slog"
 	"net/http"
@@ -10,6 +9,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/kratombot/kratombot/bots/botstest"
 
 	"github.com/kratombot/kratombot/bots"
 	"github.com/kratombot/kratombot/bots/telegram/telegramtest"
@@ -42,49 +43,13 @@ func engine(t testing.TB) *bots.Engine {
 	return testEngine
 }
 
-// logBuffer is a concurrency-safe log sink.
-type logBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *logBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *logBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
-
-// events records what the adapter reports.
-type events struct {
-	mu  sync.Mutex
-	evs []bots.Event
-}
-
-func (e *events) Record(_ context.Context, ev bots.Event) {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	e.evs = append(e.evs, ev)
-}
-
-func (e *events) all() []bots.Event {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	return append([]bots.Event(nil), e.evs...)
-}
-
 // harness is one bot running against a fake Bot API.
 type harness struct {
 	t       testing.TB
 	fake    *telegramtest.Server
 	bot     *Bot
-	logs    *logBuffer
-	events  *events
+	logs    *botstest.Log
+	events  *botstest.Events
 	regions *bots.MemoryRegions
 	cancel  context.CancelFunc
 	done    chan error
@@ -109,7 +74,7 @@ func fastConfig(fake *telegramtest.Server) Config {
 // tests see what the adapter itself lets through.
 func newHarness(t testing.TB, fake *telegramtest.Server, edit func(*Config, *Deps)) *harness {
 	t.Helper()
-	h := &harness{t: t, fake: fake, logs: &logBuffer{}, events: &events{}, regions: &bots.MemoryRegions{}}
+	h := &harness{t: t, fake: fake, logs: &botstest.Log{}, events: &botstest.Events{}, regions: &bots.MemoryRegions{}}
 	cfg := fastConfig(fake)
 	d := Deps{
 		Engine: engine(t), Log: slog.New(slog.NewTextHandler(h.logs, &slog.HandlerOptions{Level: slog.LevelDebug})),

@@ -105,7 +105,7 @@ func TestFreeTextGetsAnswerWithReferralAndRelatedButtons(t *testing.T) {
 		t.Errorf("feedback buttons shown although feedback is off")
 	}
 	quiet(t, h.fake, 1)
-	evs := h.events.all()
+	evs := h.events.All()
 	if len(evs) != 1 || evs[0].Platform != "telegram" || evs[0].Topic != "sleep" || evs[0].Question != "" {
 		t.Errorf("events = %+v, want one telegram event for sleep without the question", evs)
 	}
@@ -209,7 +209,7 @@ func TestFeedbackButtonsRecordAndThank(t *testing.T) {
 		t.Errorf("callback answers = %+v, want one with a thank-you", a)
 	}
 	var fb []bots.Event
-	for _, ev := range h.events.all() {
+	for _, ev := range h.events.All() {
 		if ev.Helpful != nil {
 			fb = append(fb, ev)
 		}

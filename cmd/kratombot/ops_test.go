@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"io"
 	"log/slog"
@@ -11,11 +10,12 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/kratombot/kratombot/bots/botstest"
 
 	"github.com/kratombot/kratombot/bots"
 	"github.com/kratombot/kratombot/feedback"
@@ -23,24 +23,6 @@ import (
 	"github.com/kratombot/kratombot/metrics"
 	"github.com/kratombot/kratombot/redact"
 )
-
-// syncBuf is a log sink safe for the goroutines that write to it.
-type syncBuf struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuf) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuf) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
 
 // waitFor polls cond; the limit only guards against hanging forever.
 func waitFor(t *testing.T, what string, cond func() bool) {
@@ -90,7 +72,7 @@ func copyMinimal(t *testing.T) (dir string, src []byte) {
 }
 
 func TestOpsHealthReadyMetrics(t *testing.T) {
-	var logs syncBuf
+	var logs botstest.Log
 	d := testDeps(t, minimalDir, &logs)
 	o, err := setupOps(context.Background(), d, "", opsFlags{})
 	if err != nil {
@@ -127,7 +109,7 @@ func TestOpsHealthReadyMetrics(t *testing.T) {
 }
 
 func TestOpsStore(t *testing.T) {
-	var logs syncBuf
+	var logs botstest.Log
 	d := testDeps(t, minimalDir, &logs)
 	path := filepath.Join(t.TempDir(), "feedback.db")
 	o, err := setupOps(context.Background(), d, "", opsFlags{store: path})
@@ -188,7 +170,7 @@ func TestOpsStoreErrorHidesPassword(t *testing.T) {
 
 func TestOpsReloadOnEditAndSIGHUP(t *testing.T) {
 	dir, src := copyMinimal(t)
-	var logs syncBuf
+	var logs botstest.Log
 	d := testDeps(t, dir, &logs)
 	o, err := setupOps(context.Background(), d, dir, opsFlags{})
 	if err != nil {
@@ -224,7 +206,7 @@ func TestOpsReloadOnEditAndSIGHUP(t *testing.T) {
 }
 
 func TestOpsBuiltInKnowledgeIsNotWatched(t *testing.T) {
-	var logs syncBuf
+	var logs botstest.Log
 	d := testDeps(t, minimalDir, &logs)
 	o, err := setupOps(context.Background(), d, "", opsFlags{})
 	if err != nil {
@@ -279,7 +261,7 @@ func TestServeOps(t *testing.T) {
 	store := filepath.Join(t.TempDir(), "f.db")
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	var stderr syncBuf
+	var stderr botstest.Log
 	exit := make(chan int, 1)
 	go func() {
 		exit <- run(ctx, []string{"serve", "--knowledge", dir, "--store", store, "--http-addr", "127.0.0.1:0", "--log-format", "json"},

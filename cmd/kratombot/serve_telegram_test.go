@@ -1,41 +1,23 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"io"
 	"os"
 	"os/exec"
 	"regexp"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/kratombot/kratombot/bots/botstest"
 
 	"github.com/kratombot/kratombot/bots/telegram"
 	"github.com/kratombot/kratombot/bots/telegram/telegramtest"
 )
 
 const tgTestToken = "555000111:AAE-serve-test-SECRETtoken"
-
-// tgLog is a concurrency-safe stderr for serve.
-type tgLog struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *tgLog) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *tgLog) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
 
 // tgEnv points serve at a fake Bot API with only Telegram configured.
 func tgEnv(t *testing.T, fake *telegramtest.Server) {
@@ -48,9 +30,9 @@ func tgEnv(t *testing.T, fake *telegramtest.Server) {
 
 // tgServe runs `kratombot serve` until stop is called, which returns the
 // exit code.
-func tgServe(t *testing.T, args ...string) (stderr *tgLog, stop func() int) {
+func tgServe(t *testing.T, args ...string) (stderr *botstest.Log, stop func() int) {
 	ctx, cancel := context.WithCancel(context.Background())
-	stderr = &tgLog{}
+	stderr = &botstest.Log{}
 	exit := make(chan int, 1)
 	go func() {
 		exit <- run(ctx, append([]string{"serve", "--knowledge", "../../knowledge/testdata/minimal"}, args...), strings.NewReader(""), io.Discard, stderr)
@@ -145,7 +127,7 @@ func TestServeTelegramWrongTokenFails(t *testing.T) {
 	tgEnv(t, fake)
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
-	var stderr tgLog
+	var stderr botstest.Log
 	code := run(ctx, []string{"serve", "--knowledge", "../../knowledge/testdata/minimal"}, strings.NewReader(""), io.Discard, &stderr)
 	if code != 1 || !strings.Contains(stderr.String(), "refused the bot token") {
 		t.Errorf("exit %d:\n%s", code, stderr.String())
@@ -174,7 +156,7 @@ func TestServeTelegramSIGTERMMidBurst(t *testing.T) {
 	cmd.Env = append(os.Environ(), "KRATOMBOT_TELEGRAM_CHILD=1", "TELEGRAM_BOT_TOKEN="+tgTestToken,
 		"TELEGRAM_API_ENDPOINT="+fake.Endpoint(), "TELEGRAM_WEBHOOK_URL=", "DISCORD_BOT_TOKEN=", "DISCORD_PUBLIC_KEY=",
 		"KRATOMBOT_STORE=", "KRATOMBOT_HTTP_ADDR=")
-	var stderr tgLog
+	var stderr botstest.Log
 	cmd.Stderr = &stderr
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
