@@ -145,6 +145,28 @@ func (e *Engine) Open(ctx context.Context, id, region string) (Reply, error) {
 	return ix.simple(IntentHelp, m.Help, reg, menu()), nil
 }
 
+// CommandID maps a chat command ("/symptoms", "start", "restless_legs") to
+// the id Open shows for it, so that every platform offers the same
+// commands. Names with no mapping pass through as ids (help, privacy,
+// crisis, a topic id), and Open answers an unknown one with the help text.
+// /region takes an argument and is the platform's to handle.
+func CommandID(name string) string {
+	id := strings.ReplaceAll(strings.ToLower(strings.TrimPrefix(strings.TrimSpace(name), "/")), "_", "-")
+	switch id {
+	case "start":
+		return "welcome"
+	case "symptoms", "symptom":
+		return "menu:symptom"
+	case "treatment":
+		return "menu:treatment"
+	case "faq":
+		return "menu:faq"
+	case "helplines":
+		return "resources"
+	}
+	return id
+}
+
 // Region resolves a code or alias typed by a person ("uk", "Australia") to
 // a region code.
 func (e *Engine) Region(name string) (code string, ok bool) {

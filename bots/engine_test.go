@@ -240,3 +240,15 @@ func TestPrivacySaysWhatIsKept(t *testing.T) {
 		t.Fatalf("with the store off:\n%s\nwith it on:\n%s", off.Text(), on.Text())
 	}
 }
+
+func TestCommandID(t *testing.T) {
+	for in, want := range map[string]string{
+		"/start": "welcome", "symptoms": "menu:symptom", "/Treatment": "menu:treatment", "faq": "menu:faq",
+		"/helplines": "resources", "/resources": "resources", "/crisis": "crisis", "/privacy": "privacy",
+		"/restless_legs": "restless-legs", "/region": "region",
+	} {
+		if got := CommandID(in); got != want {
+			t.Errorf("CommandID(%q) = %q, want %q", in, got, want)
+		}
+	}
+}

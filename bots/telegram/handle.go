@@ -152,19 +152,8 @@ func (b *Bot) onMessage(ctx context.Context, st *turn, m *tgbotapi.Message) {
 // command is tried as a topic id (/restless_legs), which the engine turns
 // into the help text when there is no such topic.
 func (b *Bot) command(ctx context.Context, chatID int64, cmd, arg, region string) (bots.Reply, error) {
-	id := strings.ReplaceAll(strings.ToLower(cmd), "_", "-")
-	switch id {
-	case "start":
-		id = "welcome"
-	case "symptoms", "symptom":
-		id = "menu:symptom"
-	case "treatment":
-		id = "menu:treatment"
-	case "faq":
-		id = "menu:faq"
-	case "resources", "helplines":
-		id = "resources"
-	case "region":
+	id := bots.CommandID(cmd)
+	if id == "region" {
 		return b.chooseRegion(ctx, chatID, arg, region)
 	}
 	return b.eng.Open(ctx, id, region)

@@ -96,7 +96,7 @@ func cmdChat(ctx context.Context, args []string, stdin io.Reader, stdout io.Writ
 			}
 			r, err = e.Open(ctx, "resources", region)
 		case strings.HasPrefix(in, "/"):
-			r, err = e.Open(ctx, command(in), region)
+			r, err = e.Open(ctx, bots.CommandID(strings.Fields(in)[0]), region)
 		default:
 			r, err = e.Answer(ctx, bots.Question{Text: line, Region: region})
 		}
@@ -105,24 +105,6 @@ func cmdChat(ctx context.Context, args []string, stdin io.Reader, stdout io.Writ
 		}
 		choices = show(r)
 	}
-}
-
-// command maps a slash command to what Engine.Open shows.
-func command(in string) string {
-	name := strings.ToLower(strings.Fields(in)[0])
-	switch name {
-	case "/symptoms":
-		return "menu:symptom"
-	case "/treatment":
-		return "menu:treatment"
-	case "/faq":
-		return "menu:faq"
-	case "/resources", "/crisis", "/privacy", "/help":
-		return strings.TrimPrefix(name, "/")
-	case "/start":
-		return "welcome"
-	}
-	return "help"
 }
 
 // wrap breaks lines longer than width at spaces, for reading in a terminal.
