@@ -17,8 +17,6 @@ import (
 	"github.com/kratombot/kratombot/redact"
 )
 
-var osDirFS = os.DirFS
-
 // deps is what every platform adapter gets from serve.
 type deps struct {
 	engine   *bots.Engine

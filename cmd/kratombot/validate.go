@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"io"
+	"os"
 
 	"github.com/kratombot/kratombot/knowledge"
 )
@@ -18,7 +19,7 @@ func cmdValidate(args []string, stdout io.Writer) error {
 	var name string
 	if dir := fs.Arg(0); dir != "" {
 		name = dir
-		_, ps = knowledge.Check(osDirFS(dir), dir)
+		_, ps = knowledge.Check(os.DirFS(dir), dir)
 	} else {
 		name = "the built-in knowledge"
 		_, ps = knowledge.Check(knowledge.Embedded(), knowledge.EmbeddedName)
