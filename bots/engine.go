@@ -23,6 +23,11 @@ type Question struct {
 	Text string
 	// Region is a region code or alias; empty or unknown means the default.
 	Region string
+	// Chat is an opaque key for the conversation ("telegram:42:7" for a chat
+	// and forum topic), so a short follow-up can be read in the context of
+	// the last answer in that chat. It is kept in memory only, briefly, and
+	// never logged or stored. Empty means no context.
+	Chat string
 }
 
 // Engine answers questions from a knowledge base. It is safe for concurrent

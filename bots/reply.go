@@ -90,6 +90,7 @@ type Reply struct {
 	related     []Suggestion
 	suggestions []Suggestion
 	referral    Referral
+	named       string // region code named in the message, for the platform to keep
 }
 
 // Kind is answer, crisis or fallback.
@@ -102,6 +103,11 @@ func (r Reply) Kind() Kind {
 
 // Intent is why the engine chose this reply.
 func (r Reply) Intent() Intent { return r.intent }
+
+// NamedRegion is the region code the person named in the message ("I'm in
+// Leeds" gives UK), or "" when none was named. Platforms keep it as the
+// chat's region, as /region does.
+func (r Reply) NamedRegion() string { return r.named }
 
 // Topic is the id of the topic answered, or "" when none.
 func (r Reply) Topic() string { return r.topic }

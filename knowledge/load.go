@@ -364,6 +364,8 @@ func merge(files []*file, ps *Problems) *Base {
 			b.Synonyms = append(b.Synonyms, &f.Synonyms[i])
 		}
 		b.Examples = append(b.Examples, f.Examples...)
+		b.NotCrisis = append(b.NotCrisis, f.NotCrisis...)
+		b.OffTopic = append(b.OffTopic, f.OffTopic...)
 		b.DosingRelated = append(b.DosingRelated, f.DosingRelated...)
 		once := func(seen **file, has bool, key string, set func()) {
 			if !has {

@@ -83,10 +83,13 @@ type Topic struct {
 	Kind      Kind     `yaml:"kind"`
 	Words     []string `yaml:"words"`
 	Questions []string `yaml:"questions"`
-	Answer    string   `yaml:"answer"`
-	Related   []string `yaml:"related"`
-	Sources   []Source `yaml:"sources"`
-	Reviewed  string   `yaml:"reviewed"`
+	// Examples are messages in people's own words that the understanding
+	// model learns this topic from (never the held-out test messages).
+	Examples []string `yaml:"examples"`
+	Answer   string   `yaml:"answer"`
+	Related  []string `yaml:"related"`
+	Sources  []Source `yaml:"sources"`
+	Reviewed string   `yaml:"reviewed"`
 }
 
 // Paragraphs splits the answer at blank lines, trimmed, without empty ones.
@@ -115,10 +118,13 @@ type Contact struct {
 
 // Region holds the helplines for one country or area.
 type Region struct {
-	located   `yaml:"-"`
-	Code      string    `yaml:"code"`
-	Name      string    `yaml:"name"`
-	Aliases   []string  `yaml:"aliases"`
+	located `yaml:"-"`
+	Code    string   `yaml:"code"`
+	Name    string   `yaml:"name"`
+	Aliases []string `yaml:"aliases"`
+	// Places are countries, states, provinces and cities that, named in a
+	// message, mean this region's helplines fit the person.
+	Places    []string  `yaml:"places"`
 	Emergency string    `yaml:"emergency"`
 	Referral  []Contact `yaml:"referral"`
 	Crisis    []Contact `yaml:"crisis"`
@@ -138,6 +144,9 @@ type CrisisCategory struct {
 	Contact string   `yaml:"contact"`
 	Message string   `yaml:"message"`
 	Phrases []string `yaml:"phrases"`
+	// Examples are crisis messages in people's own words, for the crisis
+	// model to learn from; phrases stay as the floor.
+	Examples []string `yaml:"examples"`
 }
 
 // Synonym maps what people type to the words the topics use.
@@ -195,6 +204,8 @@ type file struct {
 	DosingRelated []string         `yaml:"dosing_related"`
 	Threshold     *float64         `yaml:"threshold"`
 	Examples      []Example        `yaml:"examples"`
+	NotCrisis     []string         `yaml:"not_crisis"`
+	OffTopic      []string         `yaml:"off_topic"`
 }
 
 // Base is a loaded, checked knowledge base. Treat it as read-only: the engine
@@ -210,6 +221,11 @@ type Base struct {
 	DosingRelated []string
 	Threshold     float64
 	Examples      []Example
+	// NotCrisis are ordinary messages that sound alarming ("dying for a
+	// coffee"), so the crisis model learns what is not a crisis.
+	NotCrisis []string
+	// OffTopic are messages the bot should not answer with a topic.
+	OffTopic []string
 	// Version identifies the content (a hash of the files), for logs and metrics.
 	Version string
 	// Warnings are problems that do not stop the bot (an old review date).

@@ -28,6 +28,12 @@ type deps struct {
 	feedback bool   // show "Was this helpful?" buttons (a store is configured)
 	region   string // default region code
 	logText  bool   // KRATOMBOT_LOG_TEXT=true: log message text, for debugging only
+	// connected is called by an adapter each time it has reached its
+	// platform (Telegram: a getUpdates or setWebhook answered; Discord:
+	// READY or the interactions endpoint registered). /readyz waits until
+	// every configured platform has connected once. Never nil once serve
+	// has built deps.
+	connected func(platform string)
 }
 
 // runner runs a platform until ctx ends, then finishes replies in flight and
@@ -78,6 +84,7 @@ func cmdServe(ctx context.Context, args []string, stderr io.Writer) error {
 		engine: e, log: log, redactor: red, mux: http.NewServeMux(),
 		recorder: bots.Recorders{metrics.Recorder{}}, regions: &bots.MemoryRegions{},
 		region: region, logText: *logText,
+		connected: func(string) {},
 	}
 	// ops.go: health, readiness and metrics routes, the opt-in feedback store
 	// and live reload. Before the platforms start: they copy d's fields.
