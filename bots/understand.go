@@ -16,6 +16,10 @@ import (
 type models struct {
 	topics   *linearModel // classes: one per topic, then offTopic
 	offTopic int
+	// learnedOffTopic is set when the knowledge has enough off-topic
+	// examples for the model to know what not to answer; without them a
+	// topic needs a surer guess.
+	learnedOffTopic bool
 	crisis   *linearModel // classes: one per crisis category, then noCrisis
 	noCrisis int
 	// crisisExact holds every crisis example, normalised: a message that is
@@ -36,6 +40,7 @@ func (ix *index) learn(b *knowledge.Base) {
 		return sample{raw: append([]rawFeature(nil), raw...), class: class, weight: weight}
 	}
 	m := &models{offTopic: len(b.Topics), noCrisis: len(b.Crisis), crisisExact: map[string]int{}}
+	m.learnedOffTopic = len(b.OffTopic) >= minExamples
 
 	var ts []sample
 	var ordinary []sample // everything that is not a crisis, for the crisis model
@@ -59,7 +64,27 @@ func (ix *index) learn(b *knowledge.Base) {
 			ordinary = append(ordinary, sample{raw: s.raw, class: m.noCrisis, weight: 1})
 		}
 	}
-	m.topics = trainLinear(ts, len(b.Topics)+1, defaultTrain)
+	// The crisis model also reads long posts sentence by sentence, so it
+	// learns from the sentences of ordinary examples too: "I've never been
+	// to one" alone must not sound like danger.
+	var texts []string
+	for _, t := range b.Topics {
+		texts = append(texts, t.Examples...)
+	}
+	texts = append(texts, b.NotCrisis...)
+	texts = append(texts, b.OffTopic...)
+	for _, text := range texts {
+		if ss := sentences(normalise(text)); len(ss) > 1 {
+			for _, s := range ss {
+				ordinary = append(ordinary, example(s, m.noCrisis, 1))
+			}
+		}
+	}
+	done := make(chan struct{}) // the two models train on the two cores
+	go func() {
+		m.topics = trainLinear(ts, len(b.Topics)+1, topicTraining)
+		close(done)
+	}()
 
 	cs := ordinary
 	for _, e := range b.NotCrisis {
@@ -74,9 +99,23 @@ func (ix *index) learn(b *knowledge.Base) {
 			m.crisisExact[exactKey(e)] = i
 		}
 	}
-	m.crisis = trainLinear(cs, len(b.Crisis)+1, defaultTrain)
+	// Too few examples make a model that sees danger everywhere: below
+	// this, the phrases and the examples word for word are the whole
+	// safety stage.
+	nc := 0
+	for _, c := range b.Crisis {
+		nc += len(c.Examples)
+	}
+	if nc >= minExamples && len(b.NotCrisis) >= minExamples {
+		m.crisis = trainLinear(cs, len(b.Crisis)+1, crisisTraining)
+	}
+	<-done
 	ix.models = m
 }
+
+// minExamples is how many crisis, not-crisis or off-topic examples a
+// knowledge base needs before a model learns from them.
+const minExamples = 20
 
 // exactKey is how a message is compared with the crisis examples: its words
 // only, so punctuation and case do not matter.
@@ -103,6 +142,9 @@ func (ix *index) classify(a analysis, p []float32) []float32 {
 // probability that the text is a crisis at all.
 func (ix *index) crisisRisk(a analysis) (cat int, risk float32) {
 	m := ix.models.crisis
+	if m == nil {
+		return -1, 0
+	}
 	raw := featurize(a.words, a.all, a.content, nil)
 	x := m.vectorize(raw, nil)
 	if len(x) == 0 {

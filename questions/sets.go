@@ -82,6 +82,8 @@ type Report struct {
 	// OrdinaryCases is how many ordinary messages there were.
 	OrdinaryCases int
 	Misses        []string
+	// FalseCrises lists the ordinary messages that got a crisis reply.
+	FalseCrises []string
 }
 
 // Evaluate asks every case of a set and scores the replies: a topic case
@@ -128,6 +130,7 @@ func Evaluate(ctx context.Context, e *bots.Engine, cases []Case) (Report, error)
 		rep.OrdinaryCases++
 		if r.Kind() == bots.KindCrisis {
 			rep.FalseCrisis++
+			rep.FalseCrises = append(rep.FalseCrises, fmt.Sprintf("[%s] %q: %s", c.Set, c.Q, got(r)))
 		}
 		if c.Set != "scary" {
 			rep.Everyday++
@@ -218,6 +221,9 @@ func (rep Report) Print(w io.Writer, name string, misses bool) {
 		fmt.Fprintf(w, "  %-9s %3d/%-3d %5.1f%%\n", n, t.Helped, t.Total, pct(t.Helped, t.Total))
 	}
 	if misses {
+		for _, m := range rep.FalseCrises {
+			fmt.Fprintln(w, "  false crisis", m)
+		}
 		for _, m := range rep.Misses {
 			fmt.Fprintln(w, "  miss", m)
 		}
