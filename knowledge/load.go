@@ -17,7 +17,7 @@ import (
 	"sync"
 
 	"github.com/agnivade/levenshtein"
-	"gopkg.in/yaml.v3"
+	"go.yaml.in/yaml/v3"
 )
 
 //go:embed *.yaml
