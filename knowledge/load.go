@@ -20,8 +20,44 @@ import (
 	"go.yaml.in/yaml/v3"
 )
 
+// The embed pattern and Files must agree: Files refuses every other YAML
+// spelling (.yml, .YAML), so what validates is exactly what is built in.
+// TestEmbeddedEqualsFolder holds the two together.
+//
 //go:embed *.yaml
 var embedded embed.FS
+
+// Ext is the one file ending the knowledge files use.
+const Ext = ".yaml"
+
+// Files lists the knowledge files directly inside fsys, sorted: the one list
+// that loading, validating, reloading and the built-in copy all use. Files
+// that look like YAML under another ending are problems, not skipped, since
+// the built-in copy would silently leave them out.
+func Files(fsys fs.FS, dir string) ([]string, Problems) {
+	entries, err := fs.ReadDir(fsys, ".")
+	if err != nil {
+		return nil, Problems{{Pos: Position{File: dir, Line: 1, Col: 1}, Message: fmt.Sprintf("cannot read the knowledge folder: %v", err)}}
+	}
+	var names []string
+	var ps Problems
+	for _, e := range entries {
+		n := e.Name()
+		if e.IsDir() || strings.HasPrefix(n, ".") {
+			continue // editors' hidden swap and backup files
+		}
+		ext := path.Ext(n)
+		switch {
+		case ext == Ext:
+			names = append(names, n)
+		case strings.EqualFold(ext, ".yml") || strings.EqualFold(ext, Ext):
+			ps = append(ps, Problem{Pos: Position{File: path.Join(dir, n), Line: 1, Col: 1},
+				Message: fmt.Sprintf("the bot only reads and builds in files ending in %q, so this file would be left out; rename it to %q", Ext, strings.TrimSuffix(n, ext)+Ext)})
+		}
+	}
+	sort.Strings(names)
+	return names, ps
+}
 
 // Embedded is the knowledge base built into the binary.
 func Embedded() fs.FS { return embedded }
@@ -89,24 +125,14 @@ func Load(fsys fs.FS, dir string) (*Base, error) {
 // Check loads and checks the files and returns every problem found, warnings
 // included. The Base is nil when there are errors.
 func Check(fsys fs.FS, dir string) (*Base, Problems) {
-	entries, err := fs.ReadDir(fsys, ".")
-	if err != nil {
-		return nil, Problems{{Pos: Position{File: dir, Line: 1, Col: 1}, Message: fmt.Sprintf("cannot read the knowledge folder: %v", err)}}
+	names, ps := Files(fsys, dir)
+	if ps.Errors() > 0 {
+		return nil, ps
 	}
-	var names []string
-	for _, e := range entries {
-		n := e.Name()
-		if e.IsDir() || strings.HasPrefix(n, ".") || !(strings.HasSuffix(n, ".yaml") || strings.HasSuffix(n, ".yml")) {
-			continue
-		}
-		names = append(names, n)
-	}
-	sort.Strings(names)
 	if len(names) == 0 {
 		return nil, Problems{{Pos: Position{File: dir, Line: 1, Col: 1}, Message: "no .yaml files found; the knowledge folder needs the topic, region and message files"}}
 	}
 
-	var ps Problems
 	var files []*file
 	unreadable := false
 	sum := sha256.New()
