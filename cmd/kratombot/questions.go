@@ -17,17 +17,23 @@ func cmdTestQuestions(ctx context.Context, args []string, stdout io.Writer) erro
 	k.register(fs)
 	verbose := fs.Bool("v", false, "also print the examples that pass")
 	fs.Usage = func() {
-		fmt.Fprint(fs.Output(), "Usage: kratombot test-questions [--knowledge DIR] [-v] [FILE]\n\n"+
+		fmt.Fprint(fs.Output(), "Usage: kratombot test-questions [--knowledge DIR] [-v] [PATH]\n\n"+
 			"Asks every example question and checks it reaches the topic or kind it names.\n"+
-			"FILE is a YAML file like knowledge/questions.yaml; without it, the examples in\n"+
-			"the knowledge are used. Exits 1 below the threshold or when a crisis example misses.\n\n")
+			"PATH is the knowledge folder, or a file in it (its folder is used), like\n"+
+			"validate's. With --knowledge DIR, a PATH outside DIR is an extra examples file\n"+
+			"shaped like knowledge/questions.yaml, scored instead of the folder's examples.\n"+
+			"Exits 1 below the threshold or when a crisis example misses.\n\n")
 		fs.PrintDefaults()
 	}
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
 	if fs.NArg() > 1 {
-		return exitError{code: 2, msg: "test-questions takes at most one FILE"}
+		return exitError{code: 2, msg: "test-questions takes at most one PATH (the knowledge folder, or an examples file with --knowledge)"}
+	}
+	file, err := k.usePath(fs.Arg(0))
+	if err != nil {
+		return err
 	}
 	e, err := k.engine()
 	if err != nil {
@@ -40,7 +46,7 @@ func cmdTestQuestions(ctx context.Context, args []string, stdout io.Writer) erro
 		positions[i] = ex.Pos
 	}
 	source := "the examples in the knowledge"
-	if file := fs.Arg(0); file != "" {
+	if file != "" {
 		f, err := questions.Load(file, base)
 		if err != nil {
 			if ps, ok := err.(knowledge.Problems); ok {

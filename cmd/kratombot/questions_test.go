@@ -74,11 +74,11 @@ func TestTestQuestions(t *testing.T) {
 		},
 		{
 			name: "missing file", args: []string{"test-questions", filepath.Join(dir, "nope.yaml")}, code: 1,
-			stderr: "cannot read the examples file",
+			stderr: "nope.yaml does not exist",
 		},
 		{
 			name: "two files", args: []string{"test-questions", "a.yaml", "b.yaml"}, code: 2,
-			stderr: "at most one FILE",
+			stderr: "at most one PATH",
 		},
 	}
 	for _, tt := range tests {
