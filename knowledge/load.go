@@ -10,6 +10,7 @@ import (
 	"os"
 	"path"
 	"reflect"
+	"slices"
 	"regexp"
 	"sort"
 	"strconv"
@@ -157,6 +158,7 @@ func Check(fsys fs.FS, dir string) (*Base, Problems) {
 		// problems (a missing section), so stop at the syntax error.
 		return nil, ps
 	}
+	files = dropCopies(files, &ps)
 	b := merge(files, &ps)
 	b.Version = hex.EncodeToString(sum.Sum(nil))[:12]
 	b.index()
@@ -176,12 +178,12 @@ var lineRe = regexp.MustCompile(`line (\d+)(?:, column (\d+))?: (.*)`)
 
 // parse decodes one file strictly: unknown keys and wrong types are problems.
 func parse(name string, data []byte) (*file, Problems) {
+	if p, ok := encodingProblem(name, data); ok {
+		return nil, Problems{p}
+	}
 	var doc yaml.Node
 	if err := yaml.Unmarshal(data, &doc); err != nil {
-		if p, ok := tabProblem(name, data); ok {
-			return nil, Problems{p}
-		}
-		return nil, Problems{yamlProblem(name, err.Error())}
+		return nil, Problems{syntaxProblem(name, data, err)}
 	}
 	if doc.Kind == 0 || len(doc.Content) == 0 {
 		return nil, Problems{{Pos: Position{File: name, Line: 1, Col: 1}, Message: "this file is empty; add content or delete the file"}}
@@ -198,12 +200,42 @@ func parse(name string, data []byte) (*file, Problems) {
 			for _, e := range te.Errors {
 				ps = append(ps, yamlProblem(name, e))
 			}
+			ps = missingDash(name, data, ps)
 		} else {
 			ps = append(ps, yamlProblem(name, err.Error()))
 		}
 	}
 	annotate(name, root, reflect.ValueOf(f), &ps)
+	curlyValues(name, root, &ps)
 	return f, ps
+}
+
+// missingDash collapses a run of keys that each appear twice in one entry
+// into its one cause: a new entry written without its "- ", so that its keys
+// repeat the entry above. Other problems are kept.
+func missingDash(name string, data []byte, ps Problems) Problems {
+	var dups []int
+	for i, p := range ps {
+		if strings.Contains(p.Message, "appears twice in this entry") {
+			dups = append(dups, i)
+		}
+	}
+	if len(dups) < 2 {
+		return ps
+	}
+	first := ps[dups[0]]
+	line := lineAt(data, first.Pos.Line)
+	body := strings.TrimLeft(line, " ")
+	indent := len(line) - len(body)
+	out := Problems{{Pos: Position{name, first.Pos.Line, indent + 1}, Message: fmt.Sprintf(
+		"a new entry seems to start here without its '- ': its %d keys repeat those of the entry above; write '- %s' two spaces to the left, lined up with the other entries' dashes",
+		len(dups), strings.TrimSpace(body))}}
+	for i, p := range ps {
+		if !slices.Contains(dups, i) {
+			out = append(out, p)
+		}
+	}
+	return out
 }
 
 // tabProblem finds a line indented with a tab: YAML allows only spaces, and
@@ -259,6 +291,8 @@ func yamlProblem(name, msg string) Problem {
 		"found character that cannot start any token", "a character here cannot start a value (a stray @ or `); put the text in quotes",
 		"found unexpected end of stream", "the file ended inside quoted text; check for a missing closing quote (\" or ')",
 		"did not find expected alphabetic or numeric character", "a stray character (like * or &) starts a value here; put the text in quotes",
+		"could not find expected ':'", "this line is neither 'key: value' nor part of a text above; check its indentation",
+		"did not find expected ',' or ']'", "a list that starts with [ is not closed with ]; close it on the same line",
 	)
 	p.Message = found.Replace(needs.Replace(p.Message))
 	for _, n := range []string{"Topic", "Region", "Contact", "Source", "CrisisCategory", "Synonym", "Messages", "Triggers", "Example"} {
@@ -355,6 +389,8 @@ func yamlFields(t reflect.Type) (map[string]int, []string) {
 	return ft.index, ft.keys
 }
 
+func typeOf[T any]() reflect.Type { return reflect.TypeFor[T]() }
+
 func setUnexported(f reflect.Value, x reflect.Value) {
 	reflect.NewAt(f.Type(), f.Addr().UnsafePointer()).Elem().Set(x)
 }
@@ -370,6 +406,73 @@ func unknownKey(k string, known []string) string {
 		return fmt.Sprintf("unknown key %q; did you mean %q?", k, best)
 	}
 	return fmt.Sprintf("unknown key %q here; the keys allowed here are: %s", k, strings.Join(known, ", "))
+}
+
+// dropCopies finds a file whose topics, regions and crisis categories all
+// repeat another file's, like "faq copy.yaml" left by a file manager, and
+// reports it once instead of every id, word and question twice.
+func dropCopies(files []*file, ps *Problems) []*file {
+	keys := func(f *file) map[string]bool {
+		m := map[string]bool{}
+		for _, t := range f.Topics {
+			m["topic "+t.ID] = true
+		}
+		for _, r := range f.Regions {
+			m["region "+r.Code] = true
+		}
+		for _, c := range f.Categories {
+			m["crisis category "+c.ID] = true
+		}
+		return m
+	}
+	copyish := func(f *file) bool {
+		n := strings.ToLower(path.Base(f.Pos.File))
+		return strings.Contains(n, "copy") || strings.Contains(n, "kopie") || strings.Contains(n, "(") || strings.Contains(n, "backup") || strings.Contains(n, "~")
+	}
+	sets := make([]map[string]bool, len(files))
+	for i, f := range files {
+		sets[i] = keys(f)
+	}
+	dropped := map[int]bool{}
+	for i, f := range files {
+		if len(sets[i]) < 2 {
+			continue
+		}
+		for j, g := range files {
+			if i == j || dropped[j] || !subset(sets[i], sets[j]) {
+				continue
+			}
+			if len(sets[i]) == len(sets[j]) && (copyish(g) && !copyish(f) || copyish(f) == copyish(g) && i < j) {
+				continue // the same ids both ways: the other one is the copy
+			}
+			var some []string
+			for k := range sets[i] {
+				some = append(some, k)
+			}
+			sort.Strings(some)
+			*ps = append(*ps, Problem{Pos: Position{File: f.Pos.File, Line: 1, Col: 1}, Message: fmt.Sprintf(
+				"this file repeats %d entries of %s (%s, ...), so it looks like a copy and would give each of them twice; delete it, or give its entries new ids",
+				len(sets[i]), g.Pos.File, some[0])})
+			dropped[i] = true
+			break
+		}
+	}
+	var out []*file
+	for i, f := range files {
+		if !dropped[i] {
+			out = append(out, f)
+		}
+	}
+	return out
+}
+
+func subset(a, b map[string]bool) bool {
+	for k := range a {
+		if !b[k] {
+			return false
+		}
+	}
+	return true
 }
 
 // merge gathers every file's parts into one Base, reporting parts given twice.
@@ -392,6 +495,12 @@ func merge(files []*file, ps *Problems) *Base {
 		b.Examples = append(b.Examples, f.Examples...)
 		b.NotCrisis = append(b.NotCrisis, f.NotCrisis...)
 		b.OffTopic = append(b.OffTopic, f.OffTopic...)
+		for i := range f.NotCrisis {
+			b.notCrisisAt = append(b.notCrisisAt, f.AtItem("not_crisis", i))
+		}
+		for i := range f.OffTopic {
+			b.offTopicAt = append(b.offTopicAt, f.AtItem("off_topic", i))
+		}
 		b.DosingRelated = append(b.DosingRelated, f.DosingRelated...)
 		once := func(seen **file, has bool, key string, set func()) {
 			if !has {
