@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"slices"
 
 	"github.com/kratombot/kratombot/knowledge"
 	"github.com/kratombot/kratombot/questions"
@@ -40,10 +41,18 @@ func cmdTestQuestions(ctx context.Context, args []string, stdout io.Writer) erro
 		return err
 	}
 	base := e.Base()
-	examples, threshold := base.Examples, base.Threshold
+	examples, threshold := slices.Clone(base.Examples), base.Threshold
 	positions := make([]knowledge.Position, len(examples))
 	for i, ex := range examples {
 		positions[i] = ex.Pos
+	}
+	// The crisis categories' own examples are scored too: each must reach
+	// the crisis line, as a reload checks.
+	for _, c := range base.Crisis {
+		for i, q := range c.Examples {
+			examples = append(examples, knowledge.Example{Q: q, Kind: "crisis"})
+			positions = append(positions, c.AtItem("examples", i))
+		}
 	}
 	source := "the examples in the knowledge"
 	if file != "" {
