@@ -28,6 +28,9 @@ import (
 //go:embed *.yaml
 var embedded embed.FS
 
+// The JSON Schema for editors is made from the types in schema.go:
+//go:generate go test -run ^TestJSONSchemaIsCurrent$ . -args -update
+
 // Ext is the one file ending the knowledge files use.
 const Ext = ".yaml"
 
