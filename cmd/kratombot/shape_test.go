@@ -2,6 +2,7 @@ package main
 
 import (
 	"os"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
@@ -80,5 +81,32 @@ func TestEnvExampleListsRealRegions(t *testing.T) {
 		if _, ok := b.Region(code); !ok {
 			t.Errorf("deploy/kratombot.env.example names region %s, which the knowledge does not have", code)
 		}
+	}
+}
+
+// TestCompareBeforeAndAfter: a maintainer saves a run, edits the knowledge,
+// and sees question by question what the edit fixed and what it broke.
+func TestCompareBeforeAndAfter(t *testing.T) {
+	dir := t.TempDir()
+	src, err := os.ReadFile(filepath.Join(minimalDir, "all.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// before: "cant sleep" expects restless-legs (a miss), "i want to die" passes
+	before := strings.Replace(string(src), "  - q: cant sleep\n    topic: sleep\n", "  - q: cant sleep\n    topic: restless-legs\n", 1)
+	writeFile(t, dir, "all.yaml", before)
+	run := filepath.Join(t.TempDir(), "before.json")
+	if code, out, errs := runCLI(t, "", "test-questions", "--save", run, dir); code != 0 || !strings.Contains(out, "saved this run to") {
+		t.Fatalf("exit %d\n%s\n%s", code, out, errs)
+	}
+	// after: the maintainer moves "cant sleep" to restless-legs' words
+	after := strings.Replace(before, "words: [restless legs, jerky, kicking]", "words: [restless legs, jerky, kicking, cant sleep]", 1)
+	if after == before {
+		t.Fatal("the minimal fixture changed; update this test")
+	}
+	writeFile(t, dir, "all.yaml", after)
+	code, out, errs := runCLI(t, "", "test-questions", "--compare", run, dir)
+	if !strings.Contains(out, "Compared with "+run+": 1 fixed, 0 broken") || !strings.Contains(out, `FIXED  "cant sleep" now reaches restless-legs (before: sleep)  (`+filepath.Join(dir, "all.yaml")) {
+		t.Errorf("exit %d\nstdout:\n%s\nstderr:\n%s", code, out, errs)
 	}
 }
