@@ -22,6 +22,10 @@ func FuzzCheck(f *testing.F) {
 	f.Add("regions:\n  - code: US\n    referral: {name: x}\n")
 	f.Add(strings.Replace(string(seed), "answer: |", "answer: [", 1))
 	f.Add("&a [*a, *a, *a]\n")
+	f.Add("topics:\n  - id: a\n    title: “A: b”\n   kind: faq\n")
+	f.Add("topics:\n  - id: caf\xe9\n    words: [a, b\n")
+	f.Add("\xff\xfet\x00o\x00")
+	f.Add("topics:\n  - id: a\n    answer: |\n      x\n\n    y\n    id: b\n    id: c\n")
 	f.Fuzz(func(t *testing.T, text string) {
 		fsys := fstest.MapFS{"edit.yaml": {Data: []byte(text)}}
 		b, ps := Check(fsys, "knowledge")

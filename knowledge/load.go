@@ -11,17 +11,57 @@ import (
 	"path"
 	"reflect"
 	"regexp"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
 	"sync"
 
 	"github.com/agnivade/levenshtein"
-	"gopkg.in/yaml.v3"
+	"go.yaml.in/yaml/v3"
 )
 
+// The embed pattern and Files must agree: Files refuses every other YAML
+// spelling (.yml, .YAML), so what validates is exactly what is built in.
+// TestEmbeddedEqualsFolder holds the two together.
+//
 //go:embed *.yaml
 var embedded embed.FS
+
+// The JSON Schema for editors is made from the types in schema.go:
+//go:generate go test -run ^TestJSONSchemaIsCurrent$ . -args -update
+
+// Ext is the one file ending the knowledge files use.
+const Ext = ".yaml"
+
+// Files lists the knowledge files directly inside fsys, sorted: the one list
+// that loading, validating, reloading and the built-in copy all use. Files
+// that look like YAML under another ending are problems, not skipped, since
+// the built-in copy would silently leave them out.
+func Files(fsys fs.FS, dir string) ([]string, Problems) {
+	entries, err := fs.ReadDir(fsys, ".")
+	if err != nil {
+		return nil, Problems{{Pos: Position{File: dir, Line: 1, Col: 1}, Message: fmt.Sprintf("cannot read the knowledge folder: %v", err)}}
+	}
+	var names []string
+	var ps Problems
+	for _, e := range entries {
+		n := e.Name()
+		if e.IsDir() || strings.HasPrefix(n, ".") {
+			continue // editors' hidden swap and backup files
+		}
+		ext := path.Ext(n)
+		switch {
+		case ext == Ext:
+			names = append(names, n)
+		case strings.EqualFold(ext, ".yml") || strings.EqualFold(ext, Ext):
+			ps = append(ps, Problem{Pos: Position{File: path.Join(dir, n), Line: 1, Col: 1},
+				Message: fmt.Sprintf("the bot only reads and builds in files ending in %q, so this file would be left out; rename it to %q", Ext, strings.TrimSuffix(n, ext)+Ext)})
+		}
+	}
+	sort.Strings(names)
+	return names, ps
+}
 
 // Embedded is the knowledge base built into the binary.
 func Embedded() fs.FS { return embedded }
@@ -88,25 +128,23 @@ func Load(fsys fs.FS, dir string) (*Base, error) {
 
 // Check loads and checks the files and returns every problem found, warnings
 // included. The Base is nil when there are errors.
-func Check(fsys fs.FS, dir string) (*Base, Problems) {
-	entries, err := fs.ReadDir(fsys, ".")
-	if err != nil {
-		return nil, Problems{{Pos: Position{File: dir, Line: 1, Col: 1}, Message: fmt.Sprintf("cannot read the knowledge folder: %v", err)}}
+func Check(fsys fs.FS, dir string) (*Base, Problems) { return check(fsys, dir, false) }
+
+// LoadEarlier loads an earlier version of the knowledge only to compare
+// answers with (test-questions --compare): it returns the Base even when it
+// fails checks added since, as long as every file could be read. Never
+// answer people from it.
+func LoadEarlier(fsys fs.FS, dir string) (*Base, Problems) { return check(fsys, dir, true) }
+
+func check(fsys fs.FS, dir string, lenient bool) (*Base, Problems) {
+	names, ps := Files(fsys, dir)
+	if ps.Errors() > 0 {
+		return nil, ps
 	}
-	var names []string
-	for _, e := range entries {
-		n := e.Name()
-		if e.IsDir() || strings.HasPrefix(n, ".") || !(strings.HasSuffix(n, ".yaml") || strings.HasSuffix(n, ".yml")) {
-			continue
-		}
-		names = append(names, n)
-	}
-	sort.Strings(names)
 	if len(names) == 0 {
 		return nil, Problems{{Pos: Position{File: dir, Line: 1, Col: 1}, Message: "no .yaml files found; the knowledge folder needs the topic, region and message files"}}
 	}
 
-	var ps Problems
 	var files []*file
 	unreadable := false
 	sum := sha256.New()
@@ -131,6 +169,7 @@ func Check(fsys fs.FS, dir string) (*Base, Problems) {
 		// problems (a missing section), so stop at the syntax error.
 		return nil, ps
 	}
+	files = dropCopies(files, &ps)
 	b := merge(files, &ps)
 	b.Version = hex.EncodeToString(sum.Sum(nil))[:12]
 	b.index()
@@ -140,7 +179,7 @@ func Check(fsys fs.FS, dir string) (*Base, Problems) {
 			b.Warnings = append(b.Warnings, p)
 		}
 	}
-	if ps.Errors() > 0 {
+	if ps.Errors() > 0 && !lenient {
 		return nil, ps
 	}
 	return b, ps
@@ -150,12 +189,12 @@ var lineRe = regexp.MustCompile(`line (\d+)(?:, column (\d+))?: (.*)`)
 
 // parse decodes one file strictly: unknown keys and wrong types are problems.
 func parse(name string, data []byte) (*file, Problems) {
+	if p, ok := encodingProblem(name, data); ok {
+		return nil, Problems{p}
+	}
 	var doc yaml.Node
 	if err := yaml.Unmarshal(data, &doc); err != nil {
-		if p, ok := tabProblem(name, data); ok {
-			return nil, Problems{p}
-		}
-		return nil, Problems{yamlProblem(name, err.Error())}
+		return nil, Problems{syntaxProblem(name, data, err)}
 	}
 	if doc.Kind == 0 || len(doc.Content) == 0 {
 		return nil, Problems{{Pos: Position{File: name, Line: 1, Col: 1}, Message: "this file is empty; add content or delete the file"}}
@@ -172,12 +211,42 @@ func parse(name string, data []byte) (*file, Problems) {
 			for _, e := range te.Errors {
 				ps = append(ps, yamlProblem(name, e))
 			}
+			ps = missingDash(name, data, ps)
 		} else {
 			ps = append(ps, yamlProblem(name, err.Error()))
 		}
 	}
 	annotate(name, root, reflect.ValueOf(f), &ps)
+	curlyValues(name, root, &ps)
 	return f, ps
+}
+
+// missingDash collapses a run of keys that each appear twice in one entry
+// into its one cause: a new entry written without its "- ", so that its keys
+// repeat the entry above. Other problems are kept.
+func missingDash(name string, data []byte, ps Problems) Problems {
+	var dups []int
+	for i, p := range ps {
+		if strings.Contains(p.Message, "appears twice in this entry") {
+			dups = append(dups, i)
+		}
+	}
+	if len(dups) < 2 {
+		return ps
+	}
+	first := ps[dups[0]]
+	line := lineAt(data, first.Pos.Line)
+	body := strings.TrimLeft(line, " ")
+	indent := len(line) - len(body)
+	out := Problems{{Pos: Position{name, first.Pos.Line, indent + 1}, Message: fmt.Sprintf(
+		"a new entry seems to start here without its '- ': its %d keys repeat those of the entry above; write '- %s' two spaces to the left, lined up with the other entries' dashes",
+		len(dups), strings.TrimSpace(body))}}
+	for i, p := range ps {
+		if !slices.Contains(dups, i) {
+			out = append(out, p)
+		}
+	}
+	return out
 }
 
 // tabProblem finds a line indented with a tab: YAML allows only spaces, and
@@ -233,6 +302,8 @@ func yamlProblem(name, msg string) Problem {
 		"found character that cannot start any token", "a character here cannot start a value (a stray @ or `); put the text in quotes",
 		"found unexpected end of stream", "the file ended inside quoted text; check for a missing closing quote (\" or ')",
 		"did not find expected alphabetic or numeric character", "a stray character (like * or &) starts a value here; put the text in quotes",
+		"could not find expected ':'", "this line is neither 'key: value' nor part of a text above; check its indentation",
+		"did not find expected ',' or ']'", "a list that starts with [ is not closed with ]; close it on the same line",
 	)
 	p.Message = found.Replace(needs.Replace(p.Message))
 	for _, n := range []string{"Topic", "Region", "Contact", "Source", "CrisisCategory", "Synonym", "Messages", "Triggers", "Example"} {
@@ -329,6 +400,8 @@ func yamlFields(t reflect.Type) (map[string]int, []string) {
 	return ft.index, ft.keys
 }
 
+func typeOf[T any]() reflect.Type { return reflect.TypeFor[T]() }
+
 func setUnexported(f reflect.Value, x reflect.Value) {
 	reflect.NewAt(f.Type(), f.Addr().UnsafePointer()).Elem().Set(x)
 }
@@ -344,6 +417,73 @@ func unknownKey(k string, known []string) string {
 		return fmt.Sprintf("unknown key %q; did you mean %q?", k, best)
 	}
 	return fmt.Sprintf("unknown key %q here; the keys allowed here are: %s", k, strings.Join(known, ", "))
+}
+
+// dropCopies finds a file whose topics, regions and crisis categories all
+// repeat another file's, like "faq copy.yaml" left by a file manager, and
+// reports it once instead of every id, word and question twice.
+func dropCopies(files []*file, ps *Problems) []*file {
+	keys := func(f *file) map[string]bool {
+		m := map[string]bool{}
+		for _, t := range f.Topics {
+			m["topic "+t.ID] = true
+		}
+		for _, r := range f.Regions {
+			m["region "+r.Code] = true
+		}
+		for _, c := range f.Categories {
+			m["crisis category "+c.ID] = true
+		}
+		return m
+	}
+	copyish := func(f *file) bool {
+		n := strings.ToLower(path.Base(f.Pos.File))
+		return strings.Contains(n, "copy") || strings.Contains(n, "kopie") || strings.Contains(n, "(") || strings.Contains(n, "backup") || strings.Contains(n, "~")
+	}
+	sets := make([]map[string]bool, len(files))
+	for i, f := range files {
+		sets[i] = keys(f)
+	}
+	dropped := map[int]bool{}
+	for i, f := range files {
+		if len(sets[i]) < 2 {
+			continue
+		}
+		for j, g := range files {
+			if i == j || dropped[j] || !subset(sets[i], sets[j]) {
+				continue
+			}
+			if len(sets[i]) == len(sets[j]) && (copyish(g) && !copyish(f) || copyish(f) == copyish(g) && i < j) {
+				continue // the same ids both ways: the other one is the copy
+			}
+			var some []string
+			for k := range sets[i] {
+				some = append(some, k)
+			}
+			sort.Strings(some)
+			*ps = append(*ps, Problem{Pos: Position{File: f.Pos.File, Line: 1, Col: 1}, Message: fmt.Sprintf(
+				"this file repeats %d entries of %s (%s, ...), so it looks like a copy and would give each of them twice; delete it, or give its entries new ids",
+				len(sets[i]), g.Pos.File, some[0])})
+			dropped[i] = true
+			break
+		}
+	}
+	var out []*file
+	for i, f := range files {
+		if !dropped[i] {
+			out = append(out, f)
+		}
+	}
+	return out
+}
+
+func subset(a, b map[string]bool) bool {
+	for k := range a {
+		if !b[k] {
+			return false
+		}
+	}
+	return true
 }
 
 // merge gathers every file's parts into one Base, reporting parts given twice.
@@ -366,6 +506,12 @@ func merge(files []*file, ps *Problems) *Base {
 		b.Examples = append(b.Examples, f.Examples...)
 		b.NotCrisis = append(b.NotCrisis, f.NotCrisis...)
 		b.OffTopic = append(b.OffTopic, f.OffTopic...)
+		for i := range f.NotCrisis {
+			b.notCrisisAt = append(b.notCrisisAt, f.AtItem("not_crisis", i))
+		}
+		for i := range f.OffTopic {
+			b.offTopicAt = append(b.offTopicAt, f.AtItem("off_topic", i))
+		}
 		b.DosingRelated = append(b.DosingRelated, f.DosingRelated...)
 		once := func(seen **file, has bool, key string, set func()) {
 			if !has {

@@ -233,6 +233,8 @@ type Base struct {
 
 	byID     map[string]*Topic
 	byRegion map[string]*Region
+	// where each not_crisis and off_topic line stands, for messages
+	notCrisisAt, offTopicAt []Position
 }
 
 // Topic returns the topic with that id.

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net/url"
 	"regexp"
+	"slices"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -78,9 +79,18 @@ func validate(b *Base, dir string) Problems {
 		} else if n := utf8.RuneCountInString(t.Answer); n > MaxAnswer {
 			errf(t.At("answer"), "the answer of %q is %d characters; Telegram and Discord fit about %d with the helpline, so shorten it or split it into two topics", t.ID, n, MaxAnswer)
 		}
-		if loc := findDose(t.Answer); loc != nil {
-			m := t.Answer[loc[0]:loc[1]]
-			errf(t.AtText("answer", t.Answer, loc[0]), "the answer of %q names an amount (%q); the bot never gives doses or amounts, so say 'a clinician plans this' instead", t.ID, m)
+		var found [][]int // one problem for one piece of text, from the first check that finds it
+		for _, c := range answerChecks {
+			for _, loc := range c.find(t.Answer) {
+				if slices.ContainsFunc(found, func(f []int) bool { return loc[0] < f[1] && f[0] < loc[1] }) {
+					continue
+				}
+				found = append(found, loc)
+				errf(t.AtText("answer", t.Answer, loc[0]), c.message, t.ID, t.Answer[loc[0]:loc[1]])
+			}
+		}
+		if key, off := strayKey(t.Answer); key != "" {
+			errf(t.AtText("answer", t.Answer, off), "a line of the answer of %q starts with %q, which looks like a key indented too far, so people would read it as text; move it left to line up with 'answer:' (or reword the line if it is meant as text)", t.ID, key+":")
 		}
 		if med, off := unguidedMedicine(t.Answer); med != "" {
 			errf(t.AtText("answer", t.Answer, off), "the answer of %q names %s in a sentence without a clinician; write it as \"a clinician may use %s\" so it never reads as advice to take it", t.ID, med, med)
@@ -160,6 +170,8 @@ func validate(b *Base, dir string) Problems {
 		}
 		if strings.TrimSpace(r.Emergency) == "" {
 			errf(r.Pos, "region %s has no emergency number; add 'emergency:' (like \"911\")", r.Code)
+		} else if !strings.ContainsAny(r.Emergency, "0123456789") && !strings.ContainsAny(r.Emergency, curlyQuotes) {
+			errf(r.At("emergency"), "emergency %q of region %s has no number in it; write the digits people dial, in straight quotes, like \"911\"", r.Emergency, r.Code)
 		}
 		for _, group := range [][]Contact{r.Referral, r.Crisis, r.More} {
 			for _, c := range group {
@@ -167,6 +179,7 @@ func validate(b *Base, dir string) Problems {
 			}
 		}
 	}
+	checkPlaces(b, errf)
 	if b.DefaultRegion == "" {
 		errf(folder, "no default_region is set; add 'default_region: US' to the regions file")
 	} else if _, ok := codes[b.DefaultRegion]; !ok {
@@ -190,10 +203,35 @@ func validate(b *Base, dir string) Problems {
 		if strings.TrimSpace(c.Message) == "" {
 			errf(c.Pos, "crisis category %q has no message; add 'message: |' with what the person should read first", c.ID)
 		}
+		if len(c.Examples) == 0 {
+			errf(c.At("examples"), "crisis category %q has no examples; add 'examples:' with a few messages in people's own words that must reach it (every reload checks them)", c.ID)
+		}
 	}
 	if len(b.Crisis) == 0 {
-		errf(folder, "there are no crisis categories; add a file with 'categories:' (suicide, overdose, ...)")
+		errf(folder, "there are no crisis categories; add a file with 'categories:' (%s)", requiredIDs())
+	} else {
+		byID := map[string]*CrisisCategory{}
+		for _, c := range b.Crisis {
+			byID[c.ID] = c
+		}
+		var missing, about []string
+		for _, r := range RequiredCrisis {
+			c, ok := byID[r.ID]
+			switch {
+			case !ok:
+				missing = append(missing, r.ID)
+				about = append(about, r.What)
+			case c.Contact != r.Contact && (c.Contact == ContactCrisis || c.Contact == ContactEmergency):
+				errf(c.At("contact"), "crisis category %q must show the %s first (contact: %s), since it is about %s", r.ID, map[string]string{ContactCrisis: "crisis line", ContactEmergency: "emergency number"}[r.Contact], r.Contact, r.What)
+			}
+		}
+		if len(missing) > 0 { // one problem: a file cut short loses several at once
+			last := b.Crisis[len(b.Crisis)-1]
+			errf(last.Pos, "crisis categories missing after this one: %s; without them a message about %s gets an ordinary answer. Was the file cut short? Put them back (every one of %s is needed)",
+				strings.Join(missing, ", "), strings.Join(about, " or "), requiredIDs())
+		}
 	}
+	checkExamples(b, errf)
 
 	syn := map[string]*Synonym{}
 	for _, s := range b.Synonyms {
@@ -208,6 +246,8 @@ func validate(b *Base, dir string) Problems {
 			syn[k] = s
 		}
 	}
+
+	checkVocabularyUsed(b, warnf)
 
 	m := b.Messages
 	if m.Pos.File == "" {

@@ -78,14 +78,76 @@ var brokenCases = []struct {
 	}},
 	{"contact-unreachable.yaml", []want{{"7:9", `"HSE Drugs and Alcohol Helpline" in region IE has no phone, text or url`, false}}},
 
+	// mistakes maintainers made (issue 11): each at the line to change, in plain words
+	{"indent-three-spaces.yaml", []want{{"14:4", "this line is indented 3 space(s), which matches no line above it", false}}},
+	{"topic-under-indented.yaml", []want{{"13:2", "this line is indented 1 space(s), which matches no line above it", false}}},
+	{"quote-unclosed.yaml", []want{{"4:12", `the quote (") opened here is not closed on this line`, false}}},
+	{"list-unclosed.yaml", []want{{"6:12", "the list opened here with [ is not closed", false}}},
+	{"curly-quotes-title.yaml", []want{{"4:12", "this line uses curly quotes (“ ” or ‘ ’), which YAML does not read as quotes", false}}},
+	{"curly-quotes-emergency.yaml", []want{{"5:16", "“111” is wrapped in curly quotes, which YAML keeps as part of the text", false}}},
+	{"paragraph-de-indented.yaml", []want{{"10:5", "this line is indented less than the text above it, so it is no longer part of that text", false}}},
+	{"windows-1252.yaml", []want{{"7:52", `this file is not saved as UTF-8: the byte 0xE9 here ("é" in Windows-1252)`, false}}},
+	{"utf16-bom.yaml", []want{{"1:1", `this file is saved as UTF-16 ("Unicode" in Notepad); save it again as UTF-8`, false}}},
+	{"stray-key-in-answer.yaml", []want{{"9:7", `a line of the answer of "nightmares" starts with "related:", which looks like a key indented too far`, false}}},
+	{"dash-missing.yaml", []want{{"12:5", "a new entry seems to start here without its '- ': its 7 keys repeat those of the entry above; write '- id: sweating'", false}}},
+	{"amount-in-words.yaml", []want{
+		{"10:7", `names an amount in words ("half a teaspoon")`, false},
+		{"11:7", `names an amount in words ("one capsule")`, false},
+		{"11:7", `gives a schedule ("every three days")`, false},
+	}},
+	{"phone-in-answer.yaml", []want{{"9:7", `the answer of "getting-help" has a phone number ("1-800-662-4357")`, false}}},
+	{"link-in-answer.yaml", []want{{"10:7", `the answer of "getting-help" has a web address ("https://www.samhsa.gov/find-help")`, false}}},
+	{"vocabulary-unused.yaml", []want{{"3:12", `vocabulary entry "restles legs" is used by no topic`, true}}},
+	{"emergency-words.yaml", []want{{"5:16", `emergency "call the guards" of region IE has no number in it`, false}}},
+	{"places-collide.yaml", []want{
+		{"5:22", `place "London" is listed under region UK too`, false},
+		{"5:30", `place "Dublin" is listed twice in region IE`, false},
+		{"5:38", `place "United Kingdom" of region IE is the name of region UK`, false},
+	}},
+	{"examples-clash.yaml", []want{
+		{"9:9", `the example "Bad dreams wake me up" is listed twice in topic "nightmares" (first at line 8)`, false},
+		{"10:9", `the example "i lie awake all night since i stopped" of topic "nightmares" is also an example of topic "sleep"`, false},
+		{"11:9", `topic "nightmares" has an empty example`, false},
+		{"18:5", `the example "some days i want to die" of not_crisis is also an example of crisis category "suicide"`, false},
+	}},
+	{"crisis-no-examples.yaml", []want{{"3:5", `crisis category "poisoning" has no examples`, false}}},
+	{"crisis-cut.yaml", []want{{"3:5", "crisis categories missing after this one: self-harm, harm-to-others, overdose, seizure, medical-emergency; without them a message about", false}}},
+	{"crisis-wrong-contact.yaml", []want{{"19:14", `crisis category "overdose" must show the emergency number first (contact: emergency)`, false}}},
+
 	// crisis categories, vocabulary, examples
-	{"crisis-no-phrases.yaml", []want{{"6:14", `crisis category "self-harm" has no phrases, so it can never be noticed`, false}}},
+	{"crisis-no-phrases.yaml", []want{{"6:14", `crisis category "poisoning" has no phrases, so it can never be noticed`, false}}},
 	{"crisis-bad-contact.yaml", []want{{"4:14", `contact of crisis category "poisoning" must be crisis or emergency, not "poison control"`, false}}},
 	{"synonym-twice.yaml", []want{{"4:13", `"wd" is already mapped to "withdrawal"`, false}}},
 	{"example-missing-topic.yaml", []want{
 		{"4:12", `example "bad dreams every night" expects topic "nightmare", which does not exist`, false},
 		{"6:11", `example "hello there" has kind "smalltalk"`, false},
 	}},
+}
+
+// brokenWithout names the cases that replace a whole section of all.yaml,
+// such as a crisis.yaml cut short: that section is left out of all.yaml.
+var brokenWithout = map[string]string{
+	"crisis-cut.yaml":           "categories",
+	"crisis-wrong-contact.yaml": "categories",
+}
+
+// withoutSection removes a top-level key and its lines from a YAML file.
+func withoutSection(t *testing.T, data []byte, key string) []byte {
+	t.Helper()
+	var out []string
+	skip := false
+	for _, l := range strings.Split(string(data), "\n") {
+		if l != "" && l[0] != ' ' && l[0] != '#' {
+			skip = strings.HasPrefix(l, key+":")
+		}
+		if !skip {
+			out = append(out, l)
+		}
+	}
+	if len(out) == strings.Count(string(data), "\n")+1 {
+		t.Fatalf("all.yaml has no %q section", key)
+	}
+	return []byte(strings.Join(out, "\n"))
 }
 
 // fixedNow keeps review-date checks stable whatever the day.
@@ -107,7 +169,11 @@ func TestBrokenFiles(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			fsys := fstest.MapFS{"all.yaml": {Data: valid}, tc.file: {Data: data}}
+			base := valid
+			if sect, ok := brokenWithout[tc.file]; ok {
+				base = withoutSection(t, valid, sect)
+			}
+			fsys := fstest.MapFS{"all.yaml": {Data: base}, tc.file: {Data: data}}
 			b, ps := Check(fsys, brokenDir)
 			name := path.Join(brokenDir, tc.file)
 			checkProblems(t, ps, name, tc.want)
@@ -198,6 +264,15 @@ func TestBrokenFolder(t *testing.T) {
 		{"1:1", "there are no crisis categories", false},
 		{"1:1", "there is no 'messages:' section", false},
 	})
+}
+
+// TestStrayCopyIsOneProblem: a copy of a file ("all copy.yaml") would
+// otherwise repeat every id, word and question of the original.
+func TestStrayCopyIsOneProblem(t *testing.T) {
+	fixedNow(t)
+	dir := "testdata/copies"
+	_, ps := Check(os.DirFS(dir), dir)
+	checkProblems(t, ps, dir+"/all copy.yaml", []want{{"1:1", "this file repeats 3 entries of testdata/copies/all.yaml (topic restless-legs, ...), so it looks like a copy", false}})
 }
 
 // TestProblemFormat holds the one line format every message uses.

@@ -19,7 +19,7 @@ import (
 
 	"github.com/kratombot/kratombot/bots"
 	"github.com/kratombot/kratombot/knowledge"
-	"gopkg.in/yaml.v3"
+	"go.yaml.in/yaml/v3"
 )
 
 // DefaultThreshold is used when neither the file nor the knowledge sets one.

@@ -3,9 +3,10 @@
 // it parses, validates and indexes the files, then swaps the new knowledge
 // in at once.
 //
-// It must never swap in knowledge that failed to load or validate: a broken
-// edit is logged as file:line:col problems and the bot keeps answering from
-// the last good version. It never stops answers while reloading.
+// It must never swap in knowledge that failed to load or validate, or whose
+// crisis examples do not all reach the crisis line: a broken edit is logged
+// as file:line:col problems and the bot keeps answering from the last good
+// version. It never stops answers while reloading.
 package reload
 
 import (
@@ -65,7 +66,7 @@ func (r *Reloader) Reload(ctx context.Context) error {
 		return fmt.Errorf("reloading the knowledge stopped: %w", err)
 	}
 	old := r.engine.Version()
-	err := r.reload(old)
+	err := r.reload(ctx, old)
 	if err != nil {
 		metrics.Reloads.WithLabelValues("error").Inc()
 	}
@@ -75,7 +76,7 @@ func (r *Reloader) Reload(ctx context.Context) error {
 	return err
 }
 
-func (r *Reloader) reload(old string) error {
+func (r *Reloader) reload(ctx context.Context, old string) error {
 	b, ps := knowledge.Check(os.DirFS(r.dir), r.dir)
 	if ps.Errors() > 0 || b == nil {
 		for _, p := range ps {
@@ -90,6 +91,19 @@ func (r *Reloader) reload(old string) error {
 	if b.Version == old {
 		r.log.Debug("knowledge unchanged", "dir", r.dir, "version", old)
 		return nil
+	}
+	misses, err := CrisisCheck(ctx, b)
+	if err != nil {
+		r.log.Error("knowledge not reloaded; still answering from the last good version", "dir", r.dir, "err", err, "version", old)
+		return fmt.Errorf("the knowledge in %s was not reloaded: %w", r.dir, err)
+	}
+	if len(misses) > 0 {
+		for _, p := range misses {
+			r.log.Error("knowledge edit rejected: "+p.String(), "file", p.Pos.File, "line", p.Pos.Line)
+		}
+		r.log.Error("knowledge not reloaded: crisis examples would not reach the crisis line; still answering from the last good version",
+			"dir", r.dir, "problems", len(misses), "version", old)
+		return fmt.Errorf("the knowledge in %s was not reloaded, because crisis examples would get ordinary answers; fix these and save again:\n%w", r.dir, misses)
 	}
 	if err := r.engine.Swap(b); err != nil {
 		r.log.Error("knowledge not reloaded; still answering from the last good version", "dir", r.dir, "err", err, "version", old)

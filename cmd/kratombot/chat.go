@@ -22,6 +22,14 @@ func cmdChat(ctx context.Context, args []string, stdin io.Reader, stdout io.Writ
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
+	if fs.NArg() > 1 {
+		return exitError{code: 2, msg: "chat takes at most one knowledge folder (or a file in it)"}
+	}
+	if extra, err := k.usePath(fs.Arg(0)); err != nil {
+		return err
+	} else if extra != "" {
+		return exitError{code: 2, msg: fmt.Sprintf("%s is not in the knowledge folder %s; give one of them", extra, k.dir)}
+	}
 	e, err := k.engine()
 	if err != nil {
 		return err
@@ -93,6 +101,10 @@ func cmdChat(ctx context.Context, args []string, stdin io.Reader, stdout io.Writ
 			arg := strings.TrimSpace(strings.TrimPrefix(in, "/region"))
 			if code, found := e.Region(arg); found {
 				region = code
+			} else if arg != "" {
+				// Said, not swallowed: the helplines below stay those of
+				// the region in use, and the person learns which exist.
+				fmt.Fprintf(stdout, "\n%s\n", regionNotKnown(arg, e))
 			}
 			r, err = e.Open(ctx, "resources", region)
 		case strings.HasPrefix(in, "/"):
@@ -105,6 +117,16 @@ func cmdChat(ctx context.Context, args []string, stdin io.Reader, stdout io.Writ
 		}
 		choices = show(r)
 	}
+}
+
+// regionNotKnown is the chat's reply to /region with a region it does not
+// know: which regions exist, and how to pick one.
+func regionNotKnown(name string, e *bots.Engine) string {
+	var codes []string
+	for _, r := range e.Regions() {
+		codes = append(codes, fmt.Sprintf("%s (%s)", r.ID, r.Label))
+	}
+	return fmt.Sprintf("I don't know the region %q. The regions I know are: %s. Type /region and a code, like /region %s. Until then I show the helplines below.", name, strings.Join(codes, ", "), e.Regions()[0].ID)
 }
 
 // wrap breaks lines longer than width at spaces, for reading in a terminal.

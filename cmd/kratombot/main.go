@@ -11,8 +11,11 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"os/signal"
+	"path/filepath"
+	"strings"
 	"syscall"
 
 	"github.com/kratombot/kratombot/bots"
@@ -27,12 +30,16 @@ const usage = `kratombot answers questions about kratom withdrawal and treatment
 with a referral to professional help. It gives information, not medical advice.
 
 Usage:
-  kratombot chat      [--knowledge DIR] [--region R]   talk to the bot in this terminal
+  kratombot chat      [--knowledge DIR] [--region R] [PATH]   talk to the bot in this terminal
   kratombot ask       [--knowledge DIR] [--region R] [--json] [QUESTION...]
                       one reply; with no QUESTION, one question a line from stdin
-  kratombot validate  [DIR]                             check the knowledge YAML
-  kratombot test-questions [--knowledge DIR] [FILE]     score the example questions
-  kratombot serve     [--knowledge DIR]                 run on Telegram and/or Discord
+  kratombot validate  [--knowledge DIR] [PATH]       check the knowledge YAML
+  kratombot test-questions [--knowledge DIR] [--compare RUN|REV] [--save FILE] [PATH]
+                                                     score the example questions
+  kratombot serve     [--knowledge DIR]              run on Telegram and/or Discord
+
+PATH and --knowledge name the knowledge folder, or any file in it (its folder
+is used); without them, the knowledge built into the binary is used.
   kratombot report    [--store S] [--days N]            what people asked that found no topic,
                                                         and the least helpful topics
   kratombot version
@@ -115,16 +122,75 @@ type knowledgeFlags struct {
 }
 
 func (k *knowledgeFlags) register(fs *flag.FlagSet) {
-	fs.StringVar(&k.dir, "knowledge", os.Getenv("KRATOMBOT_KNOWLEDGE"), "read the knowledge from this folder instead of the built-in copy")
+	fs.StringVar(&k.dir, "knowledge", os.Getenv("KRATOMBOT_KNOWLEDGE"), "read the knowledge from this folder (or a file's folder) instead of the built-in copy")
 	fs.StringVar(&k.region, "region", os.Getenv("KRATOMBOT_REGION"), "region for helplines (US, CA, UK, AU, INTL, ...)")
+}
+
+// folderOf is the knowledge folder a path names: a folder itself, or the
+// folder a knowledge file is in, so that `validate knowledge/faq.yaml` checks
+// the whole knowledge that file belongs to.
+func folderOf(p string) (string, error) {
+	st, err := os.Stat(p)
+	if err != nil {
+		if errors.Is(err, fs.ErrNotExist) {
+			return "", fmt.Errorf("%s does not exist; give the knowledge folder (like knowledge) or a file in it", p)
+		}
+		return "", fmt.Errorf("cannot read %s: %w", p, err)
+	}
+	if st.IsDir() {
+		return p, nil
+	}
+	return filepath.Dir(p), nil
+}
+
+// usePath applies a command's positional PATH: the knowledge folder (or a
+// file in it). It returns the path back when it is a file outside the
+// --knowledge folder, for test-questions to read as extra examples.
+func (k *knowledgeFlags) usePath(p string) (extra string, err error) {
+	if p == "" {
+		if k.dir != "" {
+			k.dir, err = folderOf(k.dir)
+		}
+		return "", err
+	}
+	dir, err := folderOf(p)
+	if err != nil {
+		return "", err
+	}
+	if k.dir == "" {
+		k.dir = dir
+		return "", nil
+	}
+	kdir, err := folderOf(k.dir)
+	if err != nil {
+		return "", err
+	}
+	k.dir = kdir
+	if sameFolder(dir, kdir) {
+		return "", nil
+	}
+	if dir == p { // a second, different folder
+		return "", exitError{code: 2, msg: fmt.Sprintf("two knowledge folders given (--knowledge %s and %s); give one", kdir, p)}
+	}
+	return p, nil
+}
+
+func sameFolder(a, b string) bool {
+	sa, errA := os.Stat(a)
+	sb, errB := os.Stat(b)
+	return errA == nil && errB == nil && os.SameFile(sa, sb)
 }
 
 // load reads the knowledge from --knowledge DIR or the embedded copy.
 func (k *knowledgeFlags) load() (*knowledge.Base, error) {
 	if k.dir != "" {
-		b, err := knowledge.LoadDir(k.dir)
+		dir, err := folderOf(k.dir)
 		if err != nil {
-			return nil, fmt.Errorf("the knowledge in %s has problems:\n%w", k.dir, err)
+			return nil, err
+		}
+		b, err := knowledge.LoadDir(dir)
+		if err != nil {
+			return nil, fmt.Errorf("the knowledge in %s has problems:\n%w", dir, err)
 		}
 		return b, nil
 	}
@@ -135,12 +201,30 @@ func (k *knowledgeFlags) load() (*knowledge.Base, error) {
 	return b, nil
 }
 
+// engine loads the knowledge and checks --region against it: an unknown
+// region is said, never swallowed into the default's helplines.
 func (k *knowledgeFlags) engine() (*bots.Engine, error) {
 	b, err := k.load()
 	if err != nil {
 		return nil, err
 	}
+	if k.region != "" {
+		r, ok := b.Region(k.region)
+		if !ok {
+			return nil, exitError{code: 2, msg: unknownRegion(k.region, b)}
+		}
+		k.region = r.Code
+	}
 	return bots.New(b)
+}
+
+// unknownRegion says a region is not known and lists the ones that are.
+func unknownRegion(name string, b *knowledge.Base) string {
+	var known []string
+	for _, r := range b.Regions {
+		known = append(known, fmt.Sprintf("%s (%s)", r.Code, r.Name))
+	}
+	return fmt.Sprintf("region %q is not known, so its helplines cannot be shown; the regions are: %s", name, strings.Join(known, ", "))
 }
 
 func newFlags(name string, out io.Writer) *flag.FlagSet {

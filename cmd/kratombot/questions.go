@@ -4,7 +4,10 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"os"
+	"slices"
 
+	"github.com/kratombot/kratombot/bots"
 	"github.com/kratombot/kratombot/knowledge"
 	"github.com/kratombot/kratombot/questions"
 )
@@ -16,31 +19,50 @@ func cmdTestQuestions(ctx context.Context, args []string, stdout io.Writer) erro
 	var k knowledgeFlags
 	k.register(fs)
 	verbose := fs.Bool("v", false, "also print the examples that pass")
+	compare := fs.String("compare", "", "list what changed, question by question, against a run saved with --save or a git revision of the knowledge (like origin/main)")
+	save := fs.String("save", "", "save this run to FILE, to --compare with later")
 	fs.Usage = func() {
-		fmt.Fprint(fs.Output(), "Usage: kratombot test-questions [--knowledge DIR] [-v] [FILE]\n\n"+
+		fmt.Fprint(fs.Output(), "Usage: kratombot test-questions [--knowledge DIR] [-v] [--compare RUN|REV] [--save FILE] [PATH]\n\n"+
 			"Asks every example question and checks it reaches the topic or kind it names.\n"+
-			"FILE is a YAML file like knowledge/questions.yaml; without it, the examples in\n"+
-			"the knowledge are used. Exits 1 below the threshold or when a crisis example misses.\n\n")
+			"PATH is the knowledge folder, or a file in it (its folder is used), like\n"+
+			"validate's. With --knowledge DIR, a PATH outside DIR is an extra examples file\n"+
+			"shaped like knowledge/questions.yaml, scored instead of the folder's examples.\n"+
+			"Exits 1 below the threshold or when a crisis example misses.\n\n"+
+			"Before and after an edit: --compare origin/main asks the same questions of the\n"+
+			"knowledge as it is in git at origin/main and lists what the edit FIXED, BROKE\n"+
+			"or changed; or save a run first (--save before.json) and --compare before.json.\n\n")
 		fs.PrintDefaults()
 	}
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
 	if fs.NArg() > 1 {
-		return exitError{code: 2, msg: "test-questions takes at most one FILE"}
+		return exitError{code: 2, msg: "test-questions takes at most one PATH (the knowledge folder, or an examples file with --knowledge)"}
+	}
+	file, err := k.usePath(fs.Arg(0))
+	if err != nil {
+		return err
 	}
 	e, err := k.engine()
 	if err != nil {
 		return err
 	}
 	base := e.Base()
-	examples, threshold := base.Examples, base.Threshold
+	examples, threshold := slices.Clone(base.Examples), base.Threshold
 	positions := make([]knowledge.Position, len(examples))
 	for i, ex := range examples {
 		positions[i] = ex.Pos
 	}
+	// The crisis categories' own examples are scored too: each must reach
+	// the crisis line, as a reload checks.
+	for _, c := range base.Crisis {
+		for i, q := range c.Examples {
+			examples = append(examples, knowledge.Example{Q: q, Kind: "crisis"})
+			positions = append(positions, c.AtItem("examples", i))
+		}
+	}
 	source := "the examples in the knowledge"
-	if file := fs.Arg(0); file != "" {
+	if file != "" {
 		f, err := questions.Load(file, base)
 		if err != nil {
 			if ps, ok := err.(knowledge.Problems); ok {
@@ -81,6 +103,21 @@ func cmdTestQuestions(ctx context.Context, args []string, stdout io.Writer) erro
 			}
 		}
 	}
+	after := questions.Outcomes(examples, positions, res)
+	if *save != "" {
+		if err := questions.WriteSaved(*save, questions.Saved{Knowledge: base.Version, Score: res.Summary(), Outcomes: after}); err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "saved this run to %s\n", *save)
+	}
+	if *compare != "" {
+		before, err := earlierRun(ctx, *compare, k.dir, examples, threshold)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintln(stdout)
+		questions.Compare(before, after).Write(stdout, *compare)
+	}
 	if n := res.CrisisMisses(); n > 0 {
 		return exitError{code: 1, msg: fmt.Sprintf("%d crisis example(s) did not reach the crisis line; add their words to a crisis category's phrases (crisis.yaml)", n)}
 	}
@@ -88,4 +125,34 @@ func cmdTestQuestions(ctx context.Context, args []string, stdout io.Writer) erro
 		return exitError{code: 1, msg: fmt.Sprintf("the score is below the threshold; look at the misses above (%s)", res.Summary())}
 	}
 	return nil
+}
+
+// earlierRun is what the same examples got before: from a run saved with
+// --save, or asked of the knowledge at a git revision.
+func earlierRun(ctx context.Context, against, dir string, examples []knowledge.Example, threshold float64) ([]questions.Outcome, error) {
+	if st, err := os.Stat(against); err == nil && !st.IsDir() {
+		s, err := questions.ReadSaved(against)
+		return s.Outcomes, err
+	}
+	if dir == "" {
+		dir = knowledge.EmbeddedName // the built-in copy is made from this folder
+	}
+	fsys, err := questions.KnowledgeAt(ctx, dir, against)
+	if err != nil {
+		return nil, fmt.Errorf("--compare %s is neither a saved run nor a git revision: %w", against, err)
+	}
+	name := against + ":" + dir
+	b, ps := knowledge.LoadEarlier(fsys, name)
+	if b == nil {
+		return nil, fmt.Errorf("the knowledge at %s cannot be read, so there is nothing to compare with:\n%w", against, ps)
+	}
+	e, err := bots.New(b)
+	if err != nil {
+		return nil, err
+	}
+	res := questions.Run(ctx, e, examples, threshold)
+	if res.Err != nil {
+		return nil, res.Err
+	}
+	return questions.Outcomes(examples, nil, res), nil
 }

@@ -12,14 +12,33 @@ import (
 // and fails when any is an error.
 func cmdValidate(args []string, stdout io.Writer) error {
 	fs := newFlags("validate", stdout)
+	var k knowledgeFlags
+	fs.StringVar(&k.dir, "knowledge", os.Getenv("KRATOMBOT_KNOWLEDGE"), "check this knowledge folder (or a file's folder) instead of the built-in copy")
+	fs.Usage = func() {
+		fmt.Fprint(fs.Output(), "Usage: kratombot validate [--knowledge DIR] [PATH]\n\n"+
+			"Checks the knowledge folder PATH (or the folder of the file PATH) and prints\n"+
+			"each problem as file:line:col: what to do. Without PATH or --knowledge, checks\n"+
+			"the knowledge built into this binary. Exits 1 on any error.\n\n")
+		fs.PrintDefaults()
+	}
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
+	if fs.NArg() > 1 {
+		return exitError{code: 2, msg: "validate takes one knowledge folder (or a file in it)"}
+	}
+	extra, err := k.usePath(fs.Arg(0))
+	if err != nil {
+		return err
+	}
+	if extra != "" {
+		return exitError{code: 2, msg: fmt.Sprintf("%s is not in the knowledge folder %s; give one of them", extra, k.dir)}
+	}
 	var ps knowledge.Problems
 	var name string
-	if dir := fs.Arg(0); dir != "" {
-		name = dir
-		_, ps = knowledge.Check(os.DirFS(dir), dir)
+	if k.dir != "" {
+		name = k.dir
+		_, ps = knowledge.Check(os.DirFS(k.dir), k.dir)
 	} else {
 		name = "the built-in knowledge"
 		_, ps = knowledge.Check(knowledge.Embedded(), knowledge.EmbeddedName)
