@@ -227,6 +227,10 @@ func (ix *index) understand(m message) understood {
 	u := understood{topic: -1}
 	best := top(p, 4)
 	u.ranked = merged(best, bm, ix.models.offTopic)
+	if t, ok := ix.models.topicExact[m.exact]; ok { // a maintainer's own example
+		u.topic, u.p, u.confident = t, 1, true
+		return u
+	}
 	if len(best) > 0 && best[0].class != ix.models.offTopic && best[0].p > 0 {
 		u.topic, u.p = best[0].class, best[0].p
 		// BM25 over the topics' own text is a second opinion that can

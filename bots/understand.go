@@ -26,6 +26,9 @@ type models struct {
 	// exactly one of them is a crisis whatever the model says, so a
 	// maintainer's example is a promise, not a hint.
 	crisisExact map[string]int
+	// topicExact does the same for topic examples and questions, so that a
+	// maintainer teaches a phrasing by adding one line.
+	topicExact map[string]int
 }
 
 // learn trains the models from b's examples, questions, titles and words.
@@ -39,7 +42,7 @@ func (ix *index) learn(b *knowledge.Base) {
 		raw = featurize(a.words, a.all, a.content, raw)
 		return sample{raw: append([]rawFeature(nil), raw...), class: class, weight: weight}
 	}
-	m := &models{offTopic: len(b.Topics), noCrisis: len(b.Crisis), crisisExact: map[string]int{}}
+	m := &models{offTopic: len(b.Topics), noCrisis: len(b.Crisis), crisisExact: map[string]int{}, topicExact: map[string]int{}}
 	m.learnedOffTopic = len(b.OffTopic) >= minExamples
 
 	var ts []sample
@@ -51,9 +54,11 @@ func (ix *index) learn(b *knowledge.Base) {
 		}
 		for _, q := range t.Questions {
 			ts = append(ts, example(q, i, 1))
+			m.topicExact[exactKey(q)] = i
 		}
 		for _, e := range t.Examples {
 			ts = append(ts, example(e, i, 1))
+			m.topicExact[exactKey(e)] = i
 		}
 	}
 	for _, e := range b.OffTopic {

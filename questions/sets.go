@@ -11,7 +11,7 @@ import (
 
 	"github.com/kratombot/kratombot/bots"
 	"github.com/kratombot/kratombot/knowledge"
-	"gopkg.in/yaml.v3"
+	"go.yaml.in/yaml/v3"
 )
 
 // The evaluation sets: messages written by other hands than the knowledge's
