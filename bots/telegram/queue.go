@@ -5,16 +5,38 @@ import (
 	"sync"
 	"time"
 
-	tgbotapi "github.com/go-telegram-bot-api/telegram-bot-api/v5"
 	"golang.org/x/time/rate"
 )
 
-// job is one update waiting in its chat's queue.
+// job is one update waiting in its chat's queue, or a notice to send.
 type job struct {
-	u    tgbotapi.Update
-	at   time.Time
-	done func() // called when the update needs no more work
+	u      incoming
+	at     time.Time
+	crisis bool // answered before anything else queued in its chat
+	notice bool // the one "still answering" notice of a flood; no update
+	// done is called once when the job needs no more work: finished is
+	// false only when the bot stopped before the reply went out.
+	done func(finished bool)
 }
+
+func (j job) finish(ok bool) {
+	if j.done != nil {
+		j.done(ok)
+	}
+}
+
+// outcome is what push did with a job.
+type outcome int
+
+const (
+	queued  outcome = iota // it will be handled
+	dropped                // the chat is flooding: it needs no more work
+	refused                // the bot is stopping: not taken
+)
+
+// noticeEvery is how often a chat that floods is told that some of its
+// messages were skipped.
+const noticeEvery = time.Minute
 
 // chat is one conversation: its queue, whether a worker is on it, and its
 // send limiters, which outlive the worker until they are full again so that
@@ -25,6 +47,11 @@ type chat struct {
 	running bool
 	lim     *rate.Limiter
 	group   *rate.Limiter // nil in private chats
+	// flooding is set when the queue overflowed and cleared when it is
+	// empty again: meanwhile the chat's new messages are dropped, except
+	// crises.
+	flooding bool
+	noticeAt time.Time // when the last "still answering" notice was queued
 }
 
 // wait blocks until a message may go to this chat now: the chat's own
@@ -73,7 +100,7 @@ func untilToken(ctx context.Context, l *rate.Limiter) error {
 // idle is true when forgetting the chat changes nothing: no work and full
 // limiters, as a new chat would have.
 func (c *chat) idle(now time.Time) bool {
-	if c.running || len(c.queue) > 0 {
+	if c.running || len(c.queue) > 0 || (!c.noticeAt.IsZero() && now.Sub(c.noticeAt) < noticeEvery) {
 		return false
 	}
 	if c.lim.TokensAt(now) < float64(c.lim.Burst()) {
@@ -92,21 +119,24 @@ func (b *Bot) newChat(id int64, group bool) *chat {
 }
 
 // dispatcher runs one worker per chat with work, so replies in one chat
-// keep their order while chats proceed side by side.
+// keep their order while chats proceed side by side. Each chat holds at
+// most maxWaiting messages besides the one being answered: one person
+// flooding cannot hold back the others or fill memory.
 type dispatcher struct {
-	mu      sync.Mutex
-	ctx     context.Context
-	chats   map[int64]*chat
-	closed  bool
-	wg      sync.WaitGroup
-	newChat func(id int64, group bool) *chat
+	mu         sync.Mutex
+	ctx        context.Context
+	chats      map[int64]*chat
+	closed     bool
+	wg         sync.WaitGroup
+	maxWaiting int
+	newChat    func(id int64, group bool) *chat
 	// run handles a job and says whether it is finished (false: stopped
 	// before its reply went out; it must not be confirmed).
 	run func(ctx context.Context, c *chat, j job) bool
 }
 
-func newDispatcher(newChat func(int64, bool) *chat, run func(context.Context, *chat, job) bool) *dispatcher {
-	return &dispatcher{chats: map[int64]*chat{}, newChat: newChat, run: run}
+func newDispatcher(maxWaiting int, newChat func(int64, bool) *chat, run func(context.Context, *chat, job) bool) *dispatcher {
+	return &dispatcher{chats: map[int64]*chat{}, maxWaiting: maxWaiting, newChat: newChat, run: run}
 }
 
 func (d *dispatcher) start(ctx context.Context) {
@@ -115,25 +145,89 @@ func (d *dispatcher) start(ctx context.Context) {
 	d.ctx = ctx
 }
 
-// push queues a job for a chat; false once the dispatcher is closed.
-func (d *dispatcher) push(id int64, group bool, j job) bool {
+// push queues a job for a chat. A crisis goes before everything waiting
+// and is never dropped. Past the bound the chat is flooding: its messages
+// are dropped until its queue is empty, and one notice (at most one a
+// minute) is queued behind what it holds, so that the notice never delays
+// an answer.
+func (d *dispatcher) push(id int64, group bool, j job) outcome {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	if d.closed || d.ctx == nil {
-		return false
+		return refused
 	}
 	c := d.chats[id]
 	if c == nil {
 		c = d.newChat(id, group)
 		d.chats[id] = c
 	}
-	c.queue = append(c.queue, j)
+	switch {
+	case j.crisis:
+		i := 0
+		for i < len(c.queue) && c.queue[i].crisis {
+			i++
+		}
+		c.queue = append(c.queue, job{})
+		copy(c.queue[i+1:], c.queue[i:])
+		c.queue[i] = j
+	case c.flooding || c.waiting() >= d.maxWaiting:
+		if !c.flooding {
+			c.flooding = true
+			if now := time.Now(); c.noticeAt.IsZero() || now.Sub(c.noticeAt) >= noticeEvery {
+				c.noticeAt = now
+				c.queue = append(c.queue, job{u: j.u, at: now, notice: true})
+			}
+		}
+		return dropped
+	default:
+		c.queue = append(c.queue, j)
+	}
 	if !c.running {
 		c.running = true
 		d.wg.Add(1)
 		go d.work(d.ctx, c)
 	}
-	return true
+	return queued
+}
+
+// waiting counts the messages queued, notices aside.
+func (c *chat) waiting() int {
+	n := 0
+	for _, j := range c.queue {
+		if !j.notice {
+			n++
+		}
+	}
+	return n
+}
+
+// shed drops what flooding chats still hold waiting (crises and notices
+// stay) and says how many it dropped. Long polling calls it when Telegram's
+// window of 100 updates is full of updates already taken: a flood holding
+// the offset back would otherwise hide every other chat's messages.
+func (d *dispatcher) shed() int {
+	d.mu.Lock()
+	var out []job
+	for _, c := range d.chats {
+		if !c.flooding {
+			continue
+		}
+		keep := c.queue[:0]
+		for _, j := range c.queue {
+			if j.crisis || j.notice {
+				keep = append(keep, j)
+			} else {
+				out = append(out, j)
+			}
+		}
+		clear(c.queue[len(keep):])
+		c.queue = keep
+	}
+	d.mu.Unlock()
+	for _, j := range out {
+		j.finish(true)
+	}
+	return len(out)
 }
 
 func (d *dispatcher) work(ctx context.Context, c *chat) {
@@ -142,6 +236,7 @@ func (d *dispatcher) work(ctx context.Context, c *chat) {
 		d.mu.Lock()
 		if len(c.queue) == 0 {
 			c.running = false
+			c.flooding = false
 			if c.idle(time.Now()) {
 				delete(d.chats, c.id)
 			}
@@ -152,9 +247,7 @@ func (d *dispatcher) work(ctx context.Context, c *chat) {
 		c.queue[0] = job{}
 		c.queue = c.queue[1:]
 		d.mu.Unlock()
-		if d.run(ctx, c, j) && j.done != nil {
-			j.done()
-		}
+		j.finish(d.run(ctx, c, j))
 	}
 }
 
@@ -234,6 +327,13 @@ func (t *tracker) offset() int {
 	return t.next
 }
 
+// holding reports whether updates were taken and are not all finished.
+func (t *tracker) holding() bool {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return len(t.inflight) > 0
+}
+
 // moved is closed when the offset next moves.
 func (t *tracker) moved() <-chan struct{} {
 	t.mu.Lock()
@@ -269,9 +369,9 @@ func (r *recentIDs) add(id int) bool {
 	return true
 }
 
-// forget drops id so that a redelivery is taken.
-func (r *recentIDs) forget(id int) {
+// has reports whether id is remembered.
+func (r *recentIDs) has(id int) bool {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	delete(r.set, id)
+	return r.set[id]
 }

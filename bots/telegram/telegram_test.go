@@ -664,8 +664,18 @@ func TestWebhook(t *testing.T) {
 		t.Errorf("after stop: status %d, want 503 so Telegram delivers it again later", code)
 	}
 
-	// back to long polling: the webhook left behind is removed
-	newHarness(t, fake, nil).start()
+	// Long polling with the webhook left behind: it may be another
+	// deployment's, so the bot stops with an error saying how to take over.
+	h2 := newHarness(t, fake, nil)
+	err := h2.bot.Run(context.Background())
+	if err == nil || !strings.Contains(err.Error(), "TELEGRAM_MODE=polling") {
+		t.Fatalf("polling while a webhook is set: %v", err)
+	}
+	if fake.Calls("deleteWebhook") != 0 {
+		t.Errorf("the webhook was removed although polling was not asked for")
+	}
+	// asked for explicitly: the webhook is removed and polling works
+	newHarness(t, fake, func(c *Config, _ *Deps) { c.Polling = true }).start()
 	fake.AddMessage(2, "cant sleep")
 	fake.WaitSent(2, 10*time.Second)
 	if fake.Calls("deleteWebhook") != 1 {
