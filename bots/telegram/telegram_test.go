@@ -264,44 +264,60 @@ func TestYAMLTextIsEscaped(t *testing.T) {
 	}
 }
 
+// In groups Telegram's privacy mode (on by default) delivers commands meant
+// for the bot, replies to it and messages via it, not messages that only
+// @mention it; /ask is the way in. With privacy off the bot receives
+// everything and answers only what is addressed to it.
 func TestGroupsAnswerOnlyWhatIsAddressedToTheBot(t *testing.T) {
-	h := run(t, nil)
 	const group = -100123
-	replyToBot := telegramtest.GroupMessage(group, 8, "and restless legs?")
-	replyToBot.Message.ReplyToMessage = &tgbotapi.Message{MessageID: 1, From: &h.fake.Me, Chat: replyToBot.Message.Chat}
-	replyToOther := telegramtest.GroupMessage(group, 8, "cant sleep either")
-	replyToOther.Message.ReplyToMessage = &tgbotapi.Message{MessageID: 2, From: &tgbotapi.User{ID: 99}, Chat: replyToOther.Message.Chat}
-	steps := []struct {
-		u      tgbotapi.Update
-		answer bool
-	}{
-		{telegramtest.GroupMessage(group, 8, "I cant sleep"), false},
-		{telegramtest.GroupMessage(group, 8, "/help@otherbot"), false},
-		{replyToOther, false},
-		{telegramtest.GroupMessage(group, 8, "@KratomHelp_bot I cant sleep"), true},
-		{telegramtest.GroupMessage(group, 8, "/symptoms"), true},
-		{telegramtest.GroupMessage(group, 8, "/symptoms@kratomhelp_bot"), true},
-		{replyToBot, true},
-		{telegramtest.GroupMessage(group, 8, "email me at x@kratomhelp_botnet.com"), false},
-	}
-	want := 0
-	for _, s := range steps {
-		id := h.fake.AddUpdate(s.u)
-		if s.answer {
-			want++
-			m := h.fake.WaitSent(want, 5*time.Second)[want-1]
-			if m.ChatID != group || m.ReplyTo != s.u.Message.MessageID {
-				t.Errorf("update %d: reply in chat %d to message %d, want a reply to %d in the group", id, m.ChatID, m.ReplyTo, s.u.Message.MessageID)
+	for _, privacy := range []bool{true, false} {
+		t.Run(fmt.Sprintf("privacy=%v", privacy), func(t *testing.T) {
+			h := run(t, nil)
+			h.fake.SetPrivacy(privacy)
+			me := h.fake.Me
+			replyTo := func(from *tgbotapi.User, text string) tgbotapi.Update {
+				u := telegramtest.GroupMessage(group, 8, text)
+				u.Message.ReplyToMessage = &tgbotapi.Message{MessageID: 1, From: from, Chat: u.Message.Chat}
+				return u
 			}
-			mustContain(t, "group reply", plain(t, m), referral)
-		}
-	}
-	// a final addressed message proves the ones before it were handled (in order)
-	h.fake.AddUpdate(telegramtest.GroupMessage(group, 8, "@kratomhelp_bot thanks"))
-	h.fake.WaitSent(want+1, 5*time.Second)
-	quiet(t, h.fake, want+1)
-	if m := h.fake.Sent()[0]; !strings.Contains(plain(t, m), "Sleep problems") {
-		t.Errorf("the mention was not stripped before answering: %.80q", plain(t, m))
+			steps := []struct {
+				u         tgbotapi.Update
+				delivered bool // by Telegram
+				answer    bool // by the bot
+				want      string
+			}{
+				{telegramtest.GroupMessage(group, 8, "I cant sleep"), !privacy, false, ""},
+				{telegramtest.GroupMessage(group, 8, "/help@otherbot"), !privacy, false, ""},
+				{replyTo(&tgbotapi.User{ID: 99}, "cant sleep either"), !privacy, false, ""},
+				{telegramtest.GroupMessage(group, 8, "@KratomHelp_bot I cant sleep"), !privacy, !privacy, "Sleep problems"},
+				{telegramtest.GroupMessage(group, 8, "/ask@kratomhelp_bot my legs wont stop moving"), true, true, "Restless legs"},
+				{telegramtest.GroupMessage(group, 8, "/symptoms@kratomhelp_bot"), true, true, "Trouble sleeping"},
+				// the bot has now sent to the group: a bare command reaches it
+				{telegramtest.GroupMessage(group, 8, "/ask I cant sleep"), true, true, "Sleep problems"},
+				{replyTo(&me, "and restless legs?"), true, true, "Restless legs"},
+				{telegramtest.GroupMessage(group, 8, "email me at x@kratomhelp_botnet.com"), !privacy, false, ""},
+			}
+			want := 0
+			for i, st := range steps {
+				id := h.fake.AddUpdate(st.u)
+				if (id != 0) != st.delivered {
+					t.Fatalf("step %d: delivered = %v, want %v", i, id != 0, st.delivered)
+				}
+				if !st.answer {
+					continue
+				}
+				want++
+				m := h.fake.WaitSent(want, 5*time.Second)[want-1]
+				if m.ChatID != group || m.ReplyTo != st.u.Message.MessageID {
+					t.Errorf("step %d: reply in chat %d to message %d, want a reply to %d in the group", i, m.ChatID, m.ReplyTo, st.u.Message.MessageID)
+				}
+				mustContain(t, fmt.Sprintf("step %d", i), plain(t, m), st.want, referral)
+			}
+			// a final addressed message proves the ones before it were handled (in order)
+			h.fake.AddUpdate(telegramtest.GroupMessage(group, 8, "/ask@kratomhelp_bot thanks"))
+			h.fake.WaitSent(want+1, 5*time.Second)
+			quiet(t, h.fake, want+1)
+		})
 	}
 }
 
@@ -415,7 +431,7 @@ func TestGroupLimit(t *testing.T) {
 		c.Limits.GroupInterval = 60 * time.Millisecond
 	}).start()
 	for i := 0; i < 6; i++ {
-		fake.AddUpdate(telegramtest.GroupMessage(-42, 1, "/crisis"))
+		fake.AddUpdate(telegramtest.GroupMessage(-42, 1, "/crisis@kratomhelp_bot"))
 	}
 	fake.WaitSent(6, 10*time.Second)
 	quiet(t, fake, 6)
