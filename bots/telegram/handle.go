@@ -171,6 +171,27 @@ func (b *Bot) onMessage(ctx context.Context, st *turn, m *tgbotapi.Message) {
 	b.reply(ctx, st, r)
 }
 
+// addressed reports whether a message may need an answer: anything in a
+// private chat; in groups commands for this bot, /ask, replies to the bot
+// and messages that mention it.
+func (b *Bot) addressed(m *tgbotapi.Message) bool {
+	if m.Chat == nil || m.Chat.Type == "channel" || (m.From != nil && m.From.ID == b.self.ID) {
+		return false
+	}
+	if !isGroup(m.Chat) {
+		return true
+	}
+	text := m.Text
+	if text == "" {
+		text = m.Caption
+	}
+	if _, _, isCmd, forUs := b.parseCommand(text); isCmd {
+		return forUs
+	}
+	_, mentioned := b.stripMention(text)
+	return mentioned || b.repliesToUs(m)
+}
+
 // conversationKey is bots.Question.Chat: the chat, and the forum topic.
 func conversationKey(chatID int64, thread int) string {
 	k := chatKey(chatID)

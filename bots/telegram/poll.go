@@ -136,6 +136,9 @@ func (b *Bot) dispatch(u incoming, done func(bool)) outcome {
 	if c != nil {
 		id, group = c.ID, isGroup(c)
 	}
+	if u.Message != nil && !b.addressed(u.Message) {
+		return dropped // group chatter: nothing to answer, and no place in the queue
+	}
 	return b.disp.push(id, group, job{u: u, at: time.Now(), done: done, crisis: b.isCrisis(u)})
 }
 
