@@ -139,7 +139,8 @@ func (b *Bot) dispatch(u incoming, done func(bool)) outcome {
 	if u.Message != nil && !b.addressed(u.Message) {
 		return dropped // group chatter: nothing to answer, and no place in the queue
 	}
-	return b.disp.push(id, group, job{u: u, at: time.Now(), done: done, crisis: b.isCrisis(u)})
+	light := u.CallbackQuery != nil && strings.HasPrefix(u.CallbackQuery.Data, "h:")
+	return b.disp.push(id, group, job{u: u, at: time.Now(), done: done, crisis: b.isCrisis(u), light: light})
 }
 
 // isCrisis scans a message for crisis words before it is queued, so that

@@ -13,6 +13,7 @@ type job struct {
 	u      incoming
 	at     time.Time
 	crisis bool // answered before anything else queued in its chat
+	light  bool // a feedback press: sends no message, never dropped or counted
 	notice bool // the one "still answering" notice of a flood; no update
 	// done is called once when the job needs no more work: finished is
 	// false only when the bot stopped before the reply went out.
@@ -170,6 +171,8 @@ func (d *dispatcher) push(id int64, group bool, j job) outcome {
 		c.queue = append(c.queue, job{})
 		copy(c.queue[i+1:], c.queue[i:])
 		c.queue[i] = j
+	case j.light:
+		c.queue = append(c.queue, j)
 	case c.flooding || c.waiting() >= d.maxWaiting:
 		if !c.flooding {
 			c.flooding = true
@@ -194,7 +197,7 @@ func (d *dispatcher) push(id int64, group bool, j job) outcome {
 func (c *chat) waiting() int {
 	n := 0
 	for _, j := range c.queue {
-		if !j.notice {
+		if !j.notice && !j.light {
 			n++
 		}
 	}
@@ -214,7 +217,7 @@ func (d *dispatcher) shed() int {
 		}
 		keep := c.queue[:0]
 		for _, j := range c.queue {
-			if j.crisis || j.notice {
+			if j.crisis || j.notice || j.light {
 				keep = append(keep, j)
 			} else {
 				out = append(out, j)

@@ -310,6 +310,15 @@ func Callback(chatID int64, messageID int, data string) tgbotapi.Update {
 	}}
 }
 
+// GroupCallback builds a button press by person from on a message the bot
+// sent to a group.
+func GroupCallback(chatID, from int64, messageID int, data string) tgbotapi.Update {
+	u := Callback(chatID, messageID, data)
+	u.CallbackQuery.From = &tgbotapi.User{ID: from, FirstName: "Sam"}
+	u.CallbackQuery.Message.Chat = &tgbotapi.Chat{ID: chatID, Type: "supergroup", Title: "Support group"}
+	return u
+}
+
 // messageIDs numbers the people's messages and button presses.
 var messageIDs atomic.Int64
 
