@@ -1,6 +1,7 @@
 package telegram
 
 import (
+	"container/heap"
 	"context"
 	"sync"
 	"time"
@@ -18,6 +19,7 @@ type job struct {
 	// done is called once when the job needs no more work: finished is
 	// false only when the bot stopped before the reply went out.
 	done func(finished bool)
+	seq  uint64 // arrival order, set by push
 }
 
 func (j job) finish(ok bool) {
@@ -53,6 +55,7 @@ type chat struct {
 	// crises.
 	flooding bool
 	noticeAt time.Time // when the last "still answering" notice was queued
+	seq      uint64    // the arrival order of the job being handled
 }
 
 // wait blocks until a message may go to this chat now: the chat's own
@@ -61,7 +64,7 @@ type chat struct {
 // taking them first would let a long global wait squeeze two messages to
 // one chat closer than its interval. Only the chat's worker uses its
 // limiters, so a token seen free is still free when taken.
-func (c *chat) wait(ctx context.Context, global *rate.Limiter) error {
+func (c *chat) wait(ctx context.Context, global *gate) error {
 	for _, l := range []*rate.Limiter{c.lim, c.group} {
 		if l != nil {
 			if err := untilToken(ctx, l); err != nil {
@@ -69,7 +72,7 @@ func (c *chat) wait(ctx context.Context, global *rate.Limiter) error {
 			}
 		}
 	}
-	if err := global.Wait(ctx); err != nil {
+	if err := global.wait(ctx, c.seq); err != nil {
 		return err
 	}
 	now := time.Now()
@@ -78,6 +81,83 @@ func (c *chat) wait(ctx context.Context, global *rate.Limiter) error {
 		c.group.AllowN(now, 1)
 	}
 	return nil
+}
+
+// gate is the global send limit, served oldest message first: replies then
+// finish close to the order their updates arrived, so that the offset
+// confirmed to Telegram (which can only confirm a prefix) keeps up with
+// them, and a crash leaves few answered updates unconfirmed.
+type gate struct {
+	lim     *rate.Limiter
+	mu      sync.Mutex
+	waiting ticketHeap
+}
+
+type ticket struct {
+	seq  uint64
+	turn chan struct{} // closed when the ticket is first in line
+	i    int
+}
+
+type ticketHeap []*ticket
+
+func (h ticketHeap) Len() int           { return len(h) }
+func (h ticketHeap) Less(i, j int) bool { return h[i].seq < h[j].seq }
+func (h ticketHeap) Swap(i, j int)      { h[i], h[j] = h[j], h[i]; h[i].i = i; h[j].i = j }
+func (h *ticketHeap) Push(x any)        { t := x.(*ticket); t.i = len(*h); *h = append(*h, t) }
+func (h *ticketHeap) Pop() any {
+	old := *h
+	t := old[len(old)-1]
+	old[len(old)-1] = nil
+	*h = old[:len(old)-1]
+	return t
+}
+
+func newGate(l rate.Limit, burst int) *gate { return &gate{lim: rate.NewLimiter(l, burst)} }
+
+// wait takes a global token once every older waiting message has had one.
+func (g *gate) wait(ctx context.Context, seq uint64) error {
+	t := &ticket{seq: seq, turn: make(chan struct{})}
+	g.mu.Lock()
+	heap.Push(&g.waiting, t)
+	g.signal()
+	g.mu.Unlock()
+	defer func() {
+		g.mu.Lock()
+		heap.Remove(&g.waiting, t.i)
+		g.signal()
+		g.mu.Unlock()
+	}()
+	for {
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-t.turn:
+		}
+		r := g.lim.Reserve()
+		tm := time.NewTimer(r.Delay())
+		select {
+		case <-ctx.Done():
+			tm.Stop()
+			r.Cancel()
+			return ctx.Err()
+		case <-tm.C:
+			return nil
+		}
+	}
+}
+
+// signal tells the first in line that it is its turn. g.mu is held.
+func (g *gate) signal() {
+	if len(g.waiting) == 0 {
+		return
+	}
+	t := g.waiting[0]
+	select {
+	case <-t.turn:
+	default:
+		close(t.turn)
+	}
 }
 
 // untilToken waits until l has a token, without taking it.
@@ -130,6 +210,7 @@ type dispatcher struct {
 	closed     bool
 	wg         sync.WaitGroup
 	maxWaiting int
+	seq        uint64
 	newChat    func(id int64, group bool) *chat
 	// run handles a job and says whether it is finished (false: stopped
 	// before its reply went out; it must not be confirmed).
@@ -162,6 +243,8 @@ func (d *dispatcher) push(id int64, group bool, j job) outcome {
 		c = d.newChat(id, group)
 		d.chats[id] = c
 	}
+	d.seq++
+	j.seq = d.seq
 	switch {
 	case j.crisis:
 		i := 0
@@ -249,6 +332,7 @@ func (d *dispatcher) work(ctx context.Context, c *chat) {
 		j := c.queue[0]
 		c.queue[0] = job{}
 		c.queue = c.queue[1:]
+		c.seq = j.seq
 		d.mu.Unlock()
 		j.finish(d.run(ctx, c, j))
 	}

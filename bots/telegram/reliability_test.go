@@ -255,14 +255,14 @@ func TestFloodIsBoundedAndCrisisIsNeverDropped(t *testing.T) {
 // A crisis goes before the messages a chat has waiting.
 func TestCrisisJumpsTheChatsQueue(t *testing.T) {
 	fake := telegramtest.NewServer(t, testToken)
-	h := newHarness(t, fake, func(c *Config, _ *Deps) {
-		c.Limits.ChatInterval = 200 * time.Millisecond
-	}).start()
-	fake.WaitCalls("getUpdates", 1, 5*time.Second)
+	// all four arrive in one getUpdates answer
 	fake.AddMessage(1, "cant sleep")
 	fake.AddMessage(1, "my legs wont stop moving")
 	fake.AddMessage(1, "should i see a doctor")
 	fake.AddMessage(1, "i want to die")
+	h := newHarness(t, fake, func(c *Config, _ *Deps) {
+		c.Limits.ChatInterval = 200 * time.Millisecond
+	}).start()
 	fake.WaitSent(4, 10*time.Second)
 	ms := fake.SentTo(1)
 	pos := -1

@@ -206,7 +206,7 @@ func TestDispatcherKeepsOrderAndForgetsIdleChats(t *testing.T) {
 	}
 	// a chat that just sent keeps its limiter until it is full again
 	c := b.newChat(-5, true)
-	_ = c.wait(context.Background(), rate.NewLimiter(rate.Inf, 1))
+	_ = c.wait(context.Background(), newGate(rate.Inf, 1))
 	d.mu.Lock()
 	d.chats[-5] = c
 	d.mu.Unlock()

@@ -159,7 +159,7 @@ type Bot struct {
 	api       *api
 	disp      *dispatcher
 	track     *tracker
-	global    *rate.Limiter
+	global    *gate
 	recent    *recentIDs
 	hooks     *webhooks
 	pressed   *pressSet
@@ -248,7 +248,7 @@ func New(cfg Config, d Deps) (*Bot, error) {
 		rec: d.Recorder, store: d.Regions,
 		api:       &api{token: cfg.Token, endpoint: cfg.Endpoint, client: cfg.HTTPClient, red: d.Redactor, timeout: cfg.RequestTimeout},
 		track:     newTracker(),
-		global:    rate.NewLimiter(rate.Limit(cfg.Limits.Global), cfg.Limits.GlobalBurst),
+		global:    newGate(rate.Limit(cfg.Limits.Global), cfg.Limits.GlobalBurst),
 		recent:    newRecentIDs(4096),
 		hooks:     &webhooks{pending: map[int]*pendingHook{}},
 		pressed:   newPressSet(1 << 16),
