@@ -5,6 +5,7 @@ import (
 	"crypto/subtle"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"strings"
@@ -43,6 +44,9 @@ func (b *Bot) poll(ctx context.Context) error {
 			return nil
 		}
 		if err != nil {
+			if e := apiError(err); e != nil && e.Code == http.StatusUnauthorized {
+				return fmt.Errorf("Telegram refused the bot token while polling (the Telegram token was refused; was it revoked?); check TELEGRAM_BOT_TOKEN: %w", err)
+			}
 			if e := apiError(err); e != nil && e.Code == http.StatusConflict {
 				if !strings.Contains(strings.ToLower(e.Message), "webhook") {
 					b.log.Error("another instance is polling with this token; stopping", "err", err)
@@ -90,7 +94,7 @@ func (b *Bot) poll(ctx context.Context) error {
 			// that floods holds the offset back and hides everyone else's
 			// messages. Drop what flooding chats still have waiting.
 			if n := b.disp.shed(); n > 0 {
-				b.log.Info("dropped messages waiting in chats that flood, to reach other chats", "dropped", n)
+				b.log.Debug("dropped messages waiting in chats that flood, to reach other chats", "dropped", n)
 			}
 		}
 		if !b.track.holding() {

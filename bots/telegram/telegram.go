@@ -410,6 +410,7 @@ func (b *Bot) connect(ctx context.Context) (*tgbotapi.User, error) {
 var commands = []tgbotapi.BotCommand{
 	{Command: "start", Description: "What this bot is, and the main topics"},
 	{Command: "help", Description: "How to use this bot"},
+	{Command: "ask", Description: "Ask a question (in groups: /ask your question)"},
 	{Command: "symptoms", Description: "Withdrawal symptoms"},
 	{Command: "treatment", Description: "Treatment and support"},
 	{Command: "faq", Description: "Common questions"},

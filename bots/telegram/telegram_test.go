@@ -33,7 +33,7 @@ func TestStartWelcomesWithMenuAndRegistersCommands(t *testing.T) {
 	for _, c := range h.fake.Commands() {
 		got = append(got, c.Command)
 	}
-	if want := "start help symptoms treatment faq resources crisis region privacy"; strings.Join(got, " ") != want {
+	if want := "start help ask symptoms treatment faq resources crisis region privacy"; strings.Join(got, " ") != want {
 		t.Errorf("command menu = %v, want %s", got, want)
 	}
 	if err := h.stop(); err != nil {
