@@ -172,6 +172,12 @@ func (a *api) request(ctx context.Context, what string, c tgbotapi.Chattable) er
 	return a.wrap(what, err)
 }
 
+// maxConnections is how many webhook requests Telegram may have open at
+// once (1-100, default 40). Each request stays open until its reply went
+// out, and a flooding chat holds a few: the most leaves room for everyone
+// else.
+const maxConnections = 100
+
 // setWebhook registers url with a secret token; the library's WebhookConfig
 // has no field for the secret.
 func (a *api) setWebhook(ctx context.Context, url, secret string) error {
@@ -179,7 +185,7 @@ func (a *api) setWebhook(ctx context.Context, url, secret string) error {
 	defer cancel()
 	allowed, _ := json.Marshal(allowedUpdates)
 	_, err := a.bot(ctx).MakeRequest("setWebhook", tgbotapi.Params{
-		"url": url, "secret_token": secret, "allowed_updates": string(allowed), "max_connections": strconv.Itoa(40),
+		"url": url, "secret_token": secret, "allowed_updates": string(allowed), "max_connections": strconv.Itoa(maxConnections),
 	})
 	return a.wrap("register the webhook", err)
 }

@@ -247,6 +247,7 @@ func (d *dispatcher) push(id int64, group bool, j job) outcome {
 	j.seq = d.seq
 	switch {
 	case j.crisis:
+		j.seq = 0 // and before every other chat's messages at the global limit
 		i := 0
 		for i < len(c.queue) && c.queue[i].crisis {
 			i++
@@ -261,7 +262,7 @@ func (d *dispatcher) push(id int64, group bool, j job) outcome {
 			c.flooding = true
 			if now := time.Now(); c.noticeAt.IsZero() || now.Sub(c.noticeAt) >= noticeEvery {
 				c.noticeAt = now
-				c.queue = append(c.queue, job{u: j.u, at: now, notice: true})
+				c.queue = append(c.queue, job{u: j.u, at: now, notice: true, seq: j.seq})
 			}
 		}
 		return dropped
