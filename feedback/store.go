@@ -46,9 +46,13 @@ type Options struct {
 	// Key is the secret that chat ids are hashed under (HMAC-SHA-256). It
 	// lives outside the database (KRATOMBOT_STORE_KEY or a key file, see
 	// LoadKey), so a copy of the database alone cannot be turned back into
-	// chat ids. Empty means a random key for this process only: remembered
-	// regions are then forgotten on restart (fine for report and tests).
+	// chat ids. With neither Key nor KeyFile, a random key for this process
+	// only: remembered regions are then forgotten on restart (fine for
+	// report and tests).
 	Key []byte
+	// KeyFile holds the key when Key is empty; it is created (mode 0600,
+	// random) when missing, once the store is reached (DefaultKeyFile).
+	KeyFile string
 	// KnownTopic, when set, refuses events about topics the knowledge does
 	// not have (forged button data): only real topic ids are stored.
 	KnownTopic func(id string) bool
@@ -102,7 +106,7 @@ type Store struct {
 	migrated atomic.Bool  // connect succeeded once
 
 	regMu   sync.Mutex
-	regions map[string]string // chat hash -> region; the durable copy is the database
+	regions map[string]string // chat -> region, in memory only; the durable copy is the database
 
 	queue   chan item
 	stop    chan struct{}
@@ -124,7 +128,9 @@ type item struct {
 	flushed chan struct{}
 }
 
-type regionWrite struct{ key, region string }
+// regionWrite is a region choice waiting for the database; the chat is
+// hashed when it is written, once the key is known.
+type regionWrite struct{ chat, region string }
 
 var (
 	_ bots.Recorder    = (*Store)(nil)
@@ -239,12 +245,12 @@ func open(_ context.Context, backend, dsn string, o Options) (*Store, error) {
 		o.Now = time.Now
 	}
 	key := o.Key
-	if len(key) == 0 {
+	if len(key) == 0 && o.KeyFile == "" {
 		key = make([]byte, 32)
 		if _, err := rand.Read(key); err != nil {
 			return nil, fmt.Errorf("making a key for chat ids: %w", err)
 		}
-	} else if len(key) < 16 {
+	} else if len(key) > 0 && len(key) < 16 {
 		return nil, errors.New("the store key is too short; use at least 32 random characters (e.g. openssl rand -hex 32)")
 	}
 	var db *sql.DB
@@ -314,6 +320,13 @@ func (s *Store) connect(ctx context.Context) error {
 			return fmt.Errorf("cannot create the feedback store file (does its folder exist and can the bot write there?): %w", err)
 		}
 		f.Close()
+	}
+	if len(s.key) == 0 {
+		key, err := loadKeyFile(s.opt.KeyFile)
+		if err != nil {
+			return err
+		}
+		s.key = key
 	}
 	if err := s.db.PingContext(ctx); err != nil {
 		return fmt.Errorf("cannot reach the %s feedback store: %w", s.backend, err)
@@ -410,9 +423,8 @@ func (s *Store) ChatRegion(ctx context.Context, chat string) (string, bool, erro
 	if err := ctx.Err(); err != nil {
 		return "", false, fmt.Errorf("looking up the chat's region: %w", err)
 	}
-	key := s.chatKey(chat)
 	s.regMu.Lock()
-	region, ok := s.regions[key]
+	region, ok := s.regions[chat]
 	s.regMu.Unlock()
 	if ok {
 		return region, region != "", nil
@@ -422,42 +434,41 @@ func (s *Store) ChatRegion(ctx context.Context, chat string) (string, bool, erro
 	}
 	ctx, cancel := context.WithTimeout(ctx, s.opt.Timeout)
 	defer cancel()
-	err := s.db.QueryRowContext(ctx, s.bind(`SELECT region FROM kratombot_regions WHERE chat = ?`), key).Scan(&region)
+	err := s.db.QueryRowContext(ctx, s.bind(`SELECT region FROM kratombot_regions WHERE chat = ?`), s.chatKey(chat)).Scan(&region)
 	switch {
 	case errors.Is(err, sql.ErrNoRows):
 		return "", false, nil
 	case err != nil:
 		return "", false, fmt.Errorf("looking up the chat's region in the feedback store: %w", err)
 	}
-	s.remember(key, region)
+	s.remember(chat, region)
 	return region, true, nil
 }
 
 // remember keeps a region in memory ("" = the chat forgot its choice).
-func (s *Store) remember(key, region string) {
+func (s *Store) remember(chat, region string) {
 	s.regMu.Lock()
 	defer s.regMu.Unlock()
-	if _, ok := s.regions[key]; !ok && len(s.regions) >= maxRegions {
+	if _, ok := s.regions[chat]; !ok && len(s.regions) >= maxRegions {
 		for k := range s.regions {
 			delete(s.regions, k)
 			break
 		}
 	}
-	s.regions[key] = region
+	s.regions[chat] = region
 }
 
 // SetChatRegion implements bots.RegionStore; an empty region forgets it.
 // The choice holds in memory at once and is written in the background.
 func (s *Store) SetChatRegion(_ context.Context, chat, region string) error {
-	key := s.chatKey(chat)
 	region = clip(region, 16)
-	s.remember(key, region)
+	s.remember(chat, region)
 	if s.closing.Load() {
 		s.dropped.Add(1)
 		return nil
 	}
 	select {
-	case s.queue <- item{region: &regionWrite{key: key, region: region}}:
+	case s.queue <- item{region: &regionWrite{chat: chat, region: region}}:
 	default:
 		s.dropped.Add(1)
 	}
@@ -657,7 +668,7 @@ func (s *Store) write(batch []item) {
 		case it.flushed != nil:
 			continue
 		case it.region != nil:
-			regions[it.region.key] = it.region.region // the last choice wins
+			regions[it.region.chat] = it.region.region // the last choice wins
 			events++
 			continue
 		}
@@ -726,7 +737,8 @@ func (s *Store) writeCounts(topics map[topicKey]*topicCount, questions map[strin
 			return err
 		}
 	}
-	for key, region := range regions {
+	for chat, region := range regions {
+		key := s.chatKey(chat)
 		var err error
 		if region == "" {
 			_, err = tx.ExecContext(ctx, s.bind(`DELETE FROM kratombot_regions WHERE chat = ?`), key)
