@@ -13,7 +13,6 @@ package feedback
 import (
 	"context"
 	"crypto/hmac"
-	"crypto/rand"
 	"crypto/sha256"
 	"database/sql"
 	"encoding/hex"
@@ -46,9 +45,8 @@ type Options struct {
 	// Key is the secret that chat ids are hashed under (HMAC-SHA-256). It
 	// lives outside the database (KRATOMBOT_STORE_KEY or a key file, see
 	// LoadKey), so a copy of the database alone cannot be turned back into
-	// chat ids. With neither Key nor KeyFile, a random key for this process
-	// only: remembered regions are then forgotten on restart (fine for
-	// report and tests).
+	// chat ids. With neither Key nor KeyFile, regions are kept in memory
+	// only and those in the database are left alone (report uses this).
 	Key []byte
 	// KeyFile holds the key when Key is empty; it is created (mode 0600,
 	// random) when missing, once the store is reached (DefaultKeyFile).
@@ -245,12 +243,7 @@ func open(_ context.Context, backend, dsn string, o Options) (*Store, error) {
 		o.Now = time.Now
 	}
 	key := o.Key
-	if len(key) == 0 && o.KeyFile == "" {
-		key = make([]byte, 32)
-		if _, err := rand.Read(key); err != nil {
-			return nil, fmt.Errorf("making a key for chat ids: %w", err)
-		}
-	} else if len(key) > 0 && len(key) < 16 {
+	if len(key) > 0 && len(key) < 16 {
 		return nil, errors.New("the store key is too short; use at least 32 random characters (e.g. openssl rand -hex 32)")
 	}
 	var db *sql.DB
@@ -321,7 +314,7 @@ func (s *Store) connect(ctx context.Context) error {
 		}
 		f.Close()
 	}
-	if len(s.key) == 0 {
+	if len(s.key) == 0 && s.opt.KeyFile != "" {
 		key, err := loadKeyFile(s.opt.KeyFile)
 		if err != nil {
 			return err
@@ -334,8 +327,10 @@ func (s *Store) connect(ctx context.Context) error {
 	if err := migrate(ctx, s.db, s.backend); err != nil {
 		return err
 	}
-	if err := s.checkKey(ctx); err != nil {
-		return err
+	if s.keyed() {
+		if err := s.checkKey(ctx); err != nil {
+			return err
+		}
 	}
 	if err := s.prune(ctx); err != nil {
 		return err
@@ -345,6 +340,9 @@ func (s *Store) connect(ctx context.Context) error {
 	s.state.Store(StateUp)
 	return nil
 }
+
+// keyed says whether regions go to the database: only under a real key.
+func (s *Store) keyed() bool { return len(s.key) > 0 }
 
 // keyCheck is what the database keeps to notice a new key: an HMAC of a
 // fixed text, which tells nothing about the key.
@@ -429,7 +427,7 @@ func (s *Store) ChatRegion(ctx context.Context, chat string) (string, bool, erro
 	if ok {
 		return region, region != "", nil
 	}
-	if !s.ready.Load() {
+	if !s.ready.Load() || !s.keyed() {
 		return "", false, nil
 	}
 	ctx, cancel := context.WithTimeout(ctx, s.opt.Timeout)
@@ -466,6 +464,9 @@ func (s *Store) SetChatRegion(_ context.Context, chat, region string) error {
 	if s.closing.Load() {
 		s.dropped.Add(1)
 		return nil
+	}
+	if len(s.opt.Key) == 0 && s.opt.KeyFile == "" {
+		return nil // no key: memory only
 	}
 	select {
 	case s.queue <- item{region: &regionWrite{chat: chat, region: region}}:
@@ -529,18 +530,26 @@ func (s *Store) Close(ctx context.Context) error {
 	s.once.Do(func() {
 		s.closing.Store(true)
 		close(s.stop)
-		s.cancel()
+		// a connection attempt in flight gets a moment to finish, so that
+		// what is queued is written; a store that is down is not waited for
+		stopTrying := time.AfterFunc(closeGrace, s.cancel)
+		defer stopTrying.Stop()
 		select {
 		case <-s.done:
 		case <-ctx.Done():
+			s.cancel()
 			err = fmt.Errorf("closing the feedback store before all counts were written: %w", ctx.Err())
 		}
+		s.cancel()
 		if cerr := s.db.Close(); cerr != nil && err == nil {
 			err = fmt.Errorf("closing the feedback store: %w", cerr)
 		}
 	})
 	return err
 }
+
+// closeGrace is how long Close lets a connection attempt in flight go on.
+const closeGrace = 3 * time.Second
 
 func (s *Store) start() { go s.run() }
 
