@@ -20,8 +20,8 @@ type models struct {
 	// examples for the model to know what not to answer; without them a
 	// topic needs a surer guess.
 	learnedOffTopic bool
-	crisis   *linearModel // classes: one per crisis category, then noCrisis
-	noCrisis int
+	crisis          *linearModel // classes: one per crisis category, then noCrisis
+	noCrisis        int
 	// crisisExact holds every crisis example, normalised: a message that is
 	// exactly one of them is a crisis whatever the model says, so a
 	// maintainer's example is a promise, not a hint.
