@@ -300,11 +300,40 @@ func (ix *index) unsure(reg *knowledge.Region, m message, u understood) Reply {
 	r := ix.fallback(reg, u.ranked)
 	if m.long {
 		r.body = knowledge.Paragraphs(fallbackLong)
-		if len(r.suggestions) < 3 {
-			r.suggestions = append(r.suggestions, menu()...)
+	}
+	// Clearly about kratom but unclear: the overview and the menu are the
+	// way in.
+	if aboutKratom(m.whole) || m.long {
+		if t, ok := ix.base.Topic("withdrawal-overview"); ok && !hasSuggestion(r.suggestions, t.ID) {
+			r.suggestions = append(r.suggestions, Suggestion{ID: t.ID, Label: t.Title})
+		}
+		for _, s := range menu() {
+			if !hasSuggestion(r.suggestions, s.ID) {
+				r.suggestions = append(r.suggestions, s)
+			}
 		}
 	}
 	return r
+}
+
+// aboutKratom is a message that names kratom, 7-OH or coming off them.
+func aboutKratom(a analysis) bool {
+	for _, s := range a.content {
+		switch s {
+		case "kratom", "7oh", "mitragynin", "withdraw", "detox", "quit":
+			return true
+		}
+	}
+	return false
+}
+
+func hasSuggestion(ss []Suggestion, id string) bool {
+	for _, s := range ss {
+		if s.ID == id {
+			return true
+		}
+	}
+	return false
 }
 
 // fallbackLong answers a post the bot could not place, without asking the
