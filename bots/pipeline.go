@@ -223,23 +223,33 @@ const (
 func (ix *index) understand(m message) understood {
 	a := m.whole
 	p := ix.classify(a, nil)
-	bm := ix.rank(a.all, a.content, a.guessed)
 	u := understood{topic: -1}
 	best := top(p, 4)
-	u.ranked = merged(best, bm, ix.models.offTopic)
 	if t, ok := ix.models.topicExact[m.exact]; ok { // a maintainer's own example
 		u.topic, u.p, u.confident = t, 1, true
+		u.ranked = merged(best, nil, ix.models.offTopic)
+		return u
+	}
+	need := float32(topicAnswer)
+	if !ix.models.learnedOffTopic {
+		need = topicAnswerUntaught
+	}
+	var bm []scored
+	if len(best) == 0 || best[0].p < need || best[0].class == ix.models.offTopic {
+		// BM25 over the topics' own text is a second opinion, for a guess
+		// the model is unsure of and for "did you mean".
+		bm = ix.rank(a.all, a.content, a.guessed)
+	}
+	u.ranked = merged(best, bm, ix.models.offTopic)
+	if ix.models.topics == nil { // a knowledge base too large for the model
+		if len(bm) > 0 {
+			u.topic, u.confident = bm[0].topic, bm[0].confident()
+		}
 		return u
 	}
 	if len(best) > 0 && best[0].class != ix.models.offTopic && best[0].p > 0 {
 		u.topic, u.p = best[0].class, best[0].p
-		// BM25 over the topics' own text is a second opinion that can
-		// carry a guess the model is unsure of.
 		agree := len(bm) > 0 && bm[0].topic == u.topic && bm[0].confident()
-		need := float32(topicAnswer)
-		if !ix.models.learnedOffTopic {
-			need = topicAnswerUntaught
-		}
 		u.confident = u.p >= need || agree
 	}
 	if !m.long {
