@@ -33,11 +33,26 @@ type models struct {
 
 // learn trains the models from b's examples, questions, titles and words.
 func (ix *index) learn(b *knowledge.Base) {
+	key := modelKey(b)
+	if s := cachedModels(key); s != nil {
+		ix.models = &models{
+			topics: s.Topics.model(), offTopic: s.OffTopic, learnedOffTopic: s.LearnedOffTopic,
+			crisis: s.Crisis.model(), noCrisis: s.NoCrisis, crisisExact: s.CrisisExact, topicExact: s.TopicExact,
+		}
+		for _, k := range s.Known {
+			ix.known[k] = true
+		}
+		return
+	}
+	var known []string // stems the examples add, kept with the models
 	var raw []rawFeature
 	example := func(text string, class int, weight float32) sample {
 		a := ix.read(normalise(text), false, nil)
 		for _, s := range a.content { // so typos of the examples' words are corrected too
-			ix.known[s] = true
+			if !ix.known[s] {
+				ix.known[s] = true
+				known = append(known, s)
+			}
 		}
 		raw = featurize(a.words, a.all, a.content, raw)
 		return sample{raw: append([]rawFeature(nil), raw...), class: class, weight: weight}
@@ -149,6 +164,11 @@ func (ix *index) learn(b *knowledge.Base) {
 	}
 	<-done
 	ix.models = m
+	storeModels(key, &savedModels{
+		Topics: saveLinear(m.topics), OffTopic: m.offTopic, LearnedOffTopic: m.learnedOffTopic,
+		Crisis: saveLinear(m.crisis), NoCrisis: m.noCrisis, CrisisExact: m.crisisExact, TopicExact: m.topicExact,
+		Known: known,
+	})
 }
 
 // maxModelTopics is the most topics the topic model is trained for.
