@@ -356,8 +356,7 @@ func (ix *index) withCrisisLead(r Reply, c *knowledge.CrisisCategory, reg *knowl
 	lead := ix.crisisLead(c.Contact, reg)
 	r.kind = KindCrisis
 	r.intent = Intent(string(IntentPossibleCrisis) + ":" + c.ID)
-	r.lead = lead.lead
+	r.lead = append(lead.lead, "Some of what you wrote sounds like you, or someone with you, may not be safe. If so, please reach out to the line above now. Here is the information you asked about too.")
 	r.referral = lead.referral
-	r.body = append([]string{"Some of what you wrote sounds like you, or someone with you, may not be safe. If so, please reach out to the line above now. Here is the information you asked about too."}, r.body...)
 	return r
 }
