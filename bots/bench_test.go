@@ -87,7 +87,12 @@ regions:
     referral: [{name: SAMHSA National Helpline, phone: 1-800-662-4357}]
     crisis: [{name: 988 Lifeline, phone: "988"}]
 categories:
-  - {id: suicide, contact: crisis, message: Reach out now., phrases: [kill myself]}
+  - {id: suicide, contact: crisis, message: Reach out now., phrases: [kill myself], examples: [i want to kill myself]}
+  - {id: self-harm, contact: crisis, message: Reach out now., phrases: [hurt myself], examples: [i want to hurt myself]}
+  - {id: harm-to-others, contact: crisis, message: Reach out now., phrases: [hurt someone], examples: [i might hurt someone]}
+  - {id: overdose, contact: emergency, message: Call now., phrases: [overdose], examples: [i think i took an overdose]}
+  - {id: seizure, contact: emergency, message: Call now., phrases: [seizure], examples: [he is having a seizure]}
+  - {id: medical-emergency, contact: emergency, message: Call now., phrases: [not breathing], examples: [she is not breathing]}
 messages: {welcome: w, help: h, fallback: f, thanks: t, greeting: g, dosing: d, crisis_intro: c, resources: r, privacy: p, privacy_store: ps}
 triggers: {greeting: [hi], thanks: [thanks], help: [help], dosing: [dose]}
 `)}}, nil

@@ -80,7 +80,11 @@ func validate(b *Base, dir string) Problems {
 			errf(t.At("answer"), "the answer of %q is %d characters; Telegram and Discord fit about %d with the helpline, so shorten it or split it into two topics", t.ID, n, MaxAnswer)
 		}
 		var found [][]int // one problem for one piece of text, from the first check that finds it
+		lower := strings.ToLower(t.Answer)
 		for _, c := range answerChecks {
+			if !hinted(lower, c.hints) {
+				continue
+			}
 			for _, loc := range c.find(t.Answer) {
 				if slices.ContainsFunc(found, func(f []int) bool { return loc[0] < f[1] && f[0] < loc[1] }) {
 					continue

@@ -84,10 +84,16 @@ func limitsEngine(t testing.TB) *bots.Engine {
     contact: crisis
     message: You matter. Please reach out now.
     phrases: [suicide, kill myself, want to die]
+    examples: [i want to kill myself]
+  - {id: self-harm, contact: crisis, message: Reach out now., phrases: [hurt myself], examples: [i want to hurt myself]}
+  - {id: harm-to-others, contact: crisis, message: Reach out now., phrases: [hurt someone], examples: [i might hurt someone]}
   - id: overdose
     contact: emergency
     message: Call for help now.
     phrases: [overdose, not breathing]
+    examples: [my friend is not breathing]
+  - {id: seizure, contact: emergency, message: Call now., phrases: [seizure], examples: [he is having a seizure]}
+  - {id: medical-emergency, contact: emergency, message: Call now., phrases: [unresponsive], examples: [she is unresponsive]}
 messages:
   welcome: Welcome.
   help: Ask me about symptoms, treatment or common questions.
