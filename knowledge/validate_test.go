@@ -33,11 +33,9 @@ var brokenCases = []struct {
 	{"empty-file.yaml", []want{{"1:1", "this file is empty", false}}},
 	{"tab-indent.yaml", []want{{"4:1", "indented with a tab; YAML needs spaces", false}}},
 	{"colon-in-text.yaml", []want{{"4:1", `a ':' inside text needs the whole text in quotes`, false}}},
-	{"key-twice.yaml", []want{{"6:1", `"title" appears twice in this entry (first on line 4)`, false}}},
-	{"words-not-a-list.yaml", []want{
-		{"6:1", "found the text `nightmares` where this needs a list like [a, b]", false},
-		{"3:5", "has neither words nor questions", false},
-	}},
+	{"key-twice.yaml", []want{{"6:5", `"title" appears twice in this entry (first on line 4)`, false}}},
+	// only the cause: not also the knock-on "has neither words nor questions"
+	{"words-not-a-list.yaml", []want{{"6:5", "found the text `nightmares` where this needs a list like [a, b]", false}}},
 	{"unknown-key.yaml", []want{
 		{"7:5", `unknown key "anwser"; did you mean "answer"?`, false},
 		{"3:5", `topic "nightmares" has no answer`, false},
