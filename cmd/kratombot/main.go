@@ -188,6 +188,7 @@ func (k *knowledgeFlags) load() (*knowledge.Base, error) {
 		if err != nil {
 			return nil, err
 		}
+		k.dir = dir // so that serve watches the folder, also when given a file in it
 		b, err := knowledge.LoadDir(dir)
 		if err != nil {
 			return nil, fmt.Errorf("the knowledge in %s has problems:\n%w", dir, err)
