@@ -302,6 +302,20 @@ var indentErrors = []string{"did not find expected key", "did not find expected 
 
 var keyNoSpaceRe = regexp.MustCompile(`^(?:- )?([a-z_]+):([^\s/].*)$`)
 
+// SyntaxProblem explains why data (a YAML file named name) could not be
+// read, at the line to change, in a maintainer's words: for other YAML
+// files such as an examples file. err is the YAML library's error, or nil
+// to check only the encoding. ok is false when there is nothing to say.
+func SyntaxProblem(name string, data []byte, err error) (p Problem, ok bool) {
+	if p, ok := encodingProblem(name, data); ok {
+		return p, true
+	}
+	if err == nil {
+		return Problem{}, false
+	}
+	return syntaxProblem(name, data, err), true
+}
+
 // syntaxProblem explains a YAML syntax error at the line to change.
 func syntaxProblem(name string, data []byte, err error) Problem {
 	if p, ok := tabProblem(name, data); ok {
