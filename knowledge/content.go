@@ -3,6 +3,7 @@ package knowledge
 import (
 	"fmt"
 	"regexp"
+	"slices"
 	"strings"
 	"unicode"
 )
@@ -89,7 +90,8 @@ var (
 )
 
 // answerChecks are the things an answer must never hold, found by pattern.
-// Each message takes the topic id and the text found. A check runs its
+// Each message takes what holds the text (the answer of "sleep") and the
+// text found. A check runs its
 // pattern only on answers holding one of its hints (lowercased), which
 // keeps a large knowledge base quick to load: most answers hold none.
 var answerChecks = []struct {
@@ -102,12 +104,12 @@ var answerChecks = []struct {
 			return [][]int{loc}
 		}
 		return nil
-	}, "the answer of %q names an amount (%q); the bot never gives doses or amounts, so say 'a clinician plans this' instead"},
+	}, "%s names an amount (%q); the bot never gives doses or amounts, so say 'a clinician plans this' instead"},
 	{[]string{"spoon", "tsp", "tbsp", "cap", "pill", "tablet", "gram", "mg", " gs", "scoop", "cup", "shot", "drop", "dose", "serving"},
-		findAmountWords, "the answer of %q names an amount in words (%q); the bot never gives doses or amounts, in digits or words, so say 'a clinician plans this' instead"},
-	{[]string{"every", "each", "%", "percent"}, all(scheduleRe), "the answer of %q gives a schedule (%q); the bot never gives taper schedules, so say 'a clinician plans the pace with you' instead"},
-	{[]string{"0", "1", "2", "3", "4", "5", "6", "7", "8", "9"}, all(phoneInTextRe), "the answer of %q has a phone number (%q); the bot adds the right helpline for each person's region by itself, so remove it (helplines belong in referrals.yaml)"},
-	{[]string{"http", "www."}, all(linkRe), "the answer of %q has a web address (%q); put it under 'sources:' or in referrals.yaml, where it is checked, and name the service in words here"},
+		findAmountWords, "%s names an amount in words (%q); the bot never gives doses or amounts, in digits or words, so say 'a clinician plans this' instead"},
+	{[]string{"every", "each", "%", "percent"}, all(scheduleRe), "%s gives a schedule (%q); the bot never gives taper schedules, so say 'a clinician plans the pace with you' instead"},
+	{[]string{"0", "1", "2", "3", "4", "5", "6", "7", "8", "9"}, all(phoneInTextRe), "%s has a phone number (%q); the bot adds the right helpline for each person's region by itself, so remove it (helplines belong in referrals.yaml)"},
+	{[]string{"http", "www."}, all(linkRe), "%s has a web address (%q); put it under 'sources:' or in referrals.yaml, where it is checked, and name the service in words here"},
 }
 
 // hinted says whether lower holds one of the hints.
@@ -282,4 +284,23 @@ func eachWord(text string, f func(string)) {
 // words splits text into words (letters, digits and apostrophes).
 func words(text string) []string {
 	return strings.FieldsFunc(text, func(r rune) bool { return !unicode.IsLetter(r) && !unicode.IsNumber(r) && r != '\'' })
+}
+
+// checkText runs the answer checks on one text people read: what names it
+// in messages, and at says where a byte offset of it stands.
+func checkText(what, text string, at func(off int) Position, errf func(Position, string, ...any)) {
+	var found [][]int // one problem for one piece of text, from the first check that finds it
+	lower := strings.ToLower(text)
+	for _, c := range answerChecks {
+		if !hinted(lower, c.hints) {
+			continue
+		}
+		for _, loc := range c.find(text) {
+			if slices.ContainsFunc(found, func(f []int) bool { return loc[0] < f[1] && f[0] < loc[1] }) {
+				continue
+			}
+			found = append(found, loc)
+			errf(at(loc[0]), c.message, what, text[loc[0]:loc[1]])
+		}
+	}
 }

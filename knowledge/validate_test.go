@@ -116,6 +116,7 @@ var brokenCases = []struct {
 	{"key-over-indented.yaml", []want{{"5:7", "this line is indented more (6 spaces) than the line above (4)", false}}},
 	{"key-no-space.yaml", []want{{"4:5", "a key needs a space after its ':': write 'title: Nightmares'", false}}},
 	{"dash-no-space.yaml", []want{{"3:3", "a '-' that starts an entry needs a space after it: write '- id: nightmares'", false}}},
+	{"crisis-message-phone.yaml", []want{{"7:7", `the message of crisis category "poisoning" has a phone number ("1-800-222-1222")`, false}}},
 	{"crisis-no-examples.yaml", []want{{"3:5", `crisis category "poisoning" has no examples`, false}}},
 	{"crisis-cut.yaml", []want{{"3:5", "crisis categories missing after this one: self-harm, harm-to-others, overdose, seizure, medical-emergency; without them a message about", false}}},
 	{"crisis-wrong-contact.yaml", []want{{"19:14", `crisis category "overdose" must show the emergency number first (contact: emergency)`, false}}},
