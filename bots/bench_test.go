@@ -155,3 +155,17 @@ func BenchmarkHugeWord(b *testing.B) {
 		_, _ = e.Answer(ctx, q)
 	}
 }
+
+// BenchmarkLoadShipped loads, checks, indexes and trains on the shipped
+// knowledge: what a start or a reload costs (target: 150 ms).
+func BenchmarkLoadShipped(b *testing.B) {
+	for i := 0; i < b.N; i++ {
+		kb, err := knowledge.Load(knowledge.Embedded(), knowledge.EmbeddedName)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if _, err := New(kb); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

@@ -35,6 +35,7 @@ type Question struct {
 type Engine struct {
 	ix      atomic.Pointer[index]
 	storing atomic.Bool
+	chats   chatMemory // last topic per chat, for follow-ups; memory only
 }
 
 // SetFeedbackStore tells the engine whether the opt-in feedback store is on,
@@ -65,50 +66,6 @@ func (e *Engine) Base() *knowledge.Base { return e.ix.Load().base }
 
 // Version identifies the knowledge now in use.
 func (e *Engine) Version() string { return e.ix.Load().base.Version }
-
-// Answer replies to a question: crisis first, then the dosing guard, small
-// talk, and the best topic, or a fallback with suggestions when unsure. The
-// only error is the context's.
-func (e *Engine) Answer(ctx context.Context, q Question) (Reply, error) {
-	if err := ctx.Err(); err != nil {
-		return Reply{}, fmt.Errorf("answering stopped: %w", err)
-	}
-	ix := e.ix.Load()
-	reg := ix.region(q.Region)
-	all, content, guessed := ix.stemsCorrected(q.Text, true)
-
-	scan := all
-	if len(q.Text) > MaxQuestion { // look further for danger than for topics
-		scan, _, _ = ix.analyseNormalised(normaliseN(q.Text, MaxCrisisScan), true, nil)
-	}
-	for _, c := range ix.crisis {
-		for _, p := range c.phrases {
-			if contains(scan, p) {
-				return ix.crisisReply(c.cat, reg), nil
-			}
-		}
-	}
-	if len(all) == 0 {
-		r := ix.fallback(reg, nil)
-		r.intent = IntentEmpty
-		return r, nil
-	}
-	ranked := ix.rank(all, content, guessed)
-	confident := len(ranked) > 0 && ranked[0].confident()
-
-	for _, p := range ix.dosing {
-		if contains(all, p) {
-			return ix.dosingReply(reg, ranked, confident), nil
-		}
-	}
-	if r, ok := ix.smallTalk(all, reg); ok {
-		return r, nil
-	}
-	if !confident {
-		return ix.fallback(reg, ranked), nil
-	}
-	return ix.topicReply(ix.topics[ranked[0].topic], reg), nil
-}
 
 // Open shows a suggestion: a topic id, or one of "menu:symptom",
 // "menu:treatment", "menu:faq", "resources", "crisis", "help", "privacy",

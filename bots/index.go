@@ -63,6 +63,8 @@ type index struct {
 	wordSets [][]phrase // per topic: its multi-word words, for a phrase bonus
 
 	crisis   []crisisRule
+	models   *models            // understand.go
+	places   map[string][]place // message.go
 	greeting []phrase
 	thanks   []phrase
 	help     []phrase
@@ -156,6 +158,8 @@ func newIndex(b *knowledge.Base) *index {
 			}
 		}
 	}
+	ix.places = placesOf(b)
+	ix.learn(b)
 	for s := range ix.known {
 		if len(s) < 4 {
 			continue
@@ -265,8 +269,24 @@ func (ix *index) analyse(text string, correct bool, memo map[string]string) (all
 }
 
 func (ix *index) analyseNormalised(text string, correct bool, memo map[string]string) (all, content []string, guessed map[string]bool) {
+	a := ix.read(text, correct, memo)
+	return a.all, a.content, a.guessed
+}
+
+// analysis is one text through the tokenizer: the words after the
+// vocabulary, their stems, the stems that carry meaning, and which stems
+// were typo-corrected.
+type analysis struct {
+	words, all, content []string
+	guessed             map[string]bool
+}
+
+// read tokenises normalised text: vocabulary, stems and (for messages)
+// typo correction against known stems.
+func (ix *index) read(text string, correct bool, memo map[string]string) (a analysis) {
 	raw := ix.applyVocab(tokens(text))
-	all = make([]string, 0, len(raw))
+	a.words = raw
+	a.all = make([]string, 0, len(raw))
 	for _, w := range raw {
 		s, ok := ix.stemOf[w]
 		if !ok && memo != nil {
@@ -281,19 +301,19 @@ func (ix *index) analyseNormalised(text string, correct bool, memo map[string]st
 		stop := isStop(w)
 		if correct && !stop && !ix.known[s] {
 			if c := ix.correct(s); c != s {
-				if guessed == nil {
-					guessed = map[string]bool{}
+				if a.guessed == nil {
+					a.guessed = map[string]bool{}
 				}
-				guessed[c] = true
+				a.guessed[c] = true
 				s = c
 			}
 		}
-		all = append(all, s)
+		a.all = append(a.all, s)
 		if !stop {
-			content = append(content, s)
+			a.content = append(a.content, s)
 		}
 	}
-	return all, content, guessed
+	return a
 }
 
 // applyVocab replaces slang, abbreviations and misspellings, longest first.

@@ -24,18 +24,23 @@ type Intent string
 
 // The intents.
 const (
-	IntentTopic     Intent = "topic"
-	IntentCrisis    Intent = "crisis"
-	IntentFallback  Intent = "fallback"
-	IntentEmpty     Intent = "empty"
-	IntentDosing    Intent = "dosing"
-	IntentGreeting  Intent = "greeting"
-	IntentThanks    Intent = "thanks"
-	IntentHelp      Intent = "help"
-	IntentWelcome   Intent = "welcome"
-	IntentResources Intent = "resources"
-	IntentPrivacy   Intent = "privacy"
-	IntentOverview  Intent = "overview"
+	IntentTopic Intent = "topic"
+	// IntentCrisis is the start of a crisis reply's intent, which names the
+	// category: "crisis:suicide". IntentPossibleCrisis starts the intent of
+	// a reply that leads with the crisis line because danger is possible,
+	// and then answers the question: "possible-crisis:overdose".
+	IntentCrisis         Intent = "crisis"
+	IntentPossibleCrisis Intent = "possible-crisis"
+	IntentFallback       Intent = "fallback"
+	IntentEmpty          Intent = "empty"
+	IntentDosing         Intent = "dosing"
+	IntentGreeting       Intent = "greeting"
+	IntentThanks         Intent = "thanks"
+	IntentHelp           Intent = "help"
+	IntentWelcome        Intent = "welcome"
+	IntentResources      Intent = "resources"
+	IntentPrivacy        Intent = "privacy"
+	IntentOverview       Intent = "overview"
 )
 
 // Suggestion is a topic (or menu) a platform can offer as a button or choice.

@@ -31,6 +31,22 @@ func TestScrub(t *testing.T) {
 		{"only digits", "12345", ""},
 		{"empty", "   ", ""},
 		{"invalid utf-8", "sleep \xff\xfe problems", "sleep problems"},
+		// Nothing personal: only words the bot can know are kept.
+		{"a name", "my husband Jonathan takes kratom every day", "my husband [?] takes kratom every day"},
+		{"a name that is also a word", "my friend Rose wont stop", "my friend [?] wont stop"},
+		{"a name after my name is", "my name is mark and i quit", "my name is [?] and i quit"},
+		{"first and last name are one mark", "Kowalczyk Brzęczyszczykiewicz here, need help", "[?] here, need help"},
+		{"a street", "i live at 12 Elm Street near the pharmacy", "i live at # [?] near the pharmacy"},
+		{"a lower-case street", "pharmacy on maple road sells it", "pharmacy on [?] road sells it"},
+		{"a town", "any clinics in Tuscaloosa?", "any clinics in [?]?"},
+		{"a town that is a word", "any meetings in Reading", "any meetings in [?]"},
+		{"a diagnosis and a name", "Dr Okonkwo said bipolar", "[?] said [?]"},
+		{"german", "Ich nehme seit Jahren Kratom und kann nicht aufhören", ""},
+		{"spanish", "mi hermano toma kratom todos los días", "[?] kratom [?]"},
+		{"russian", "мой брат принимает кратом", ""},
+		{"chinese", "我哥哥吃卡痛叶", ""},
+		{"sentence start is not a name", "Withdrawal is hard. Sleep is worse", "withdrawal is hard. sleep is worse"},
+		{"shouting is not a name", "HELP my LEGS hurt", "help my legs hurt"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -38,6 +54,22 @@ func TestScrub(t *testing.T) {
 				t.Errorf("Scrub(%q) = %q, want %q", tt.in, got, tt.want)
 			}
 		})
+	}
+}
+
+// The bot's own words are kept even when common English lacks them or they
+// are written with a capital.
+func TestScrubKeepsTheBotsWords(t *testing.T) {
+	known := map[string]bool{"kratom": true, "loperamide": true, "uk": true, "samhsa": true}
+	sc := Scrubber{Known: func(w string) bool { return known[w] }}
+	for in, want := range map[string]string{
+		"Is Loperamide ok with Kratom":   "is loperamide ok with kratom",
+		"does SAMHSA help Priya":         "does samhsa help [?]",
+		"helplines in the UK for Oluwa?": "[?] in the uk for [?]?",
+	} {
+		if got := sc.Scrub(in); got != want {
+			t.Errorf("Scrub(%q) = %q, want %q", in, got, want)
+		}
 	}
 }
 

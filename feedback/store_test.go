@@ -78,8 +78,14 @@ func storeSuite(t *testing.T, spec string) {
 	t.Run("ReplicasStartTogether", func(t *testing.T) { testReplicas(t, spec) })
 }
 
+// testKey is the store key the tests share, as replicas and restarts do.
+var testKey = []byte("0123456789abcdef0123456789abcdef")
+
 func openT(t *testing.T, spec string, o Options) *Store {
 	t.Helper()
+	if o.Key == nil {
+		o.Key = testKey
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
 	s, err := Open(ctx, spec, o)
@@ -153,7 +159,7 @@ func testRoundTrip(t *testing.T, spec string) {
 	flush(t, s)
 	r := report(t, s)
 
-	wantQ := []Asked{{"does kratom show up on a drug test?", 2}, {"is it legal in ohio", 1}}
+	wantQ := []Asked{{"does kratom show up on a drug test?", 2}, {"is it legal in [?]", 1}}
 	if fmt.Sprint(r.Unanswered) != fmt.Sprint(wantQ) {
 		t.Errorf("unanswered = %v, want %v", r.Unanswered, wantQ)
 	}
@@ -185,6 +191,7 @@ func testRegions(t *testing.T, spec string) {
 	if err := s.SetChatRegion(ctx, "telegram:42", "CA"); err != nil {
 		t.Fatalf("changing a region: %v", err)
 	}
+	flush(t, s)
 	s.Close(ctx)
 
 	// a restart: a new Store over the same database sees the same choices
@@ -218,6 +225,8 @@ func testNothingPersonal(t *testing.T, spec string) {
 		t.Fatal(err)
 	}
 	s.Record(ctx, unanswered("im jane.doe@example.com, @janedoe on insta, call 07700 900123, see janedoe.com"))
+	s.Record(ctx, unanswered("my son Tobias lives on Birchwood Lane in Kalamazoo and has schizophrenia"))
+	s.Record(ctx, unanswered("Mein Bruder Jürgen nimmt Kratom"))
 	s.Record(ctx, shown("telegram", "sleep"))
 	flush(t, s)
 
@@ -244,12 +253,14 @@ func testNothingPersonal(t *testing.T, spec string) {
 		rows.Close()
 	}
 	all := strings.Join(cells, "|")
-	for _, bad := range []string{"987654321", "jane", "example", "07700", "900123", "@"} {
+	for _, bad := range []string{"987654321", "jane", "example", "07700", "900123", "@",
+		"tobias", "birchwood", "kalamazoo", "jürgen", "bruder"} {
 		if strings.Contains(all, bad) {
 			t.Errorf("the store keeps %q: %s", bad, all)
 		}
 	}
-	if !strings.Contains(all, "im [email], [handle] on insta, call #, see [link]") {
+	if !strings.Contains(all, "im [email], [handle] on [?], call #, see [link]") ||
+		!strings.Contains(all, "my son [?] lives on [?] in [?] and has schizophrenia") {
 		t.Errorf("the scrubbed question is missing: %s", all)
 	}
 }
@@ -314,7 +325,7 @@ func testReplicas(t *testing.T, spec string) {
 			defer wg.Done()
 			ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 			defer cancel()
-			stores[i], errs[i] = Open(ctx, spec, Options{})
+			stores[i], errs[i] = Open(ctx, spec, Options{Key: testKey})
 		}()
 	}
 	wg.Wait()
@@ -328,9 +339,10 @@ func testReplicas(t *testing.T, spec string) {
 	if err := stores[0].SetChatRegion(ctx, "telegram:7", "AU"); err != nil {
 		t.Fatal(err)
 	}
+	flush(t, stores[0])
 	for i, s := range stores {
 		if got, ok, err := s.ChatRegion(ctx, "telegram:7"); got != "AU" || !ok || err != nil {
-			t.Errorf("replica %d sees %q %v %v; all replicas must share the salt", i, got, ok, err)
+			t.Errorf("replica %d sees %q %v %v; all replicas must share the key", i, got, ok, err)
 		}
 	}
 }
@@ -449,5 +461,21 @@ func TestOpenErrors(t *testing.T) {
 	}
 	if strings.Contains(err.Error(), "hunter2-secret") {
 		t.Errorf("the error shows the password: %v", err)
+	}
+}
+
+// Forged button data must not reach the store: only the knowledge's topic
+// ids are counted.
+func TestUnknownTopicsAreRefused(t *testing.T) {
+	known := map[string]bool{"sleep": true}
+	s := openT(t, "sqlite:"+filepath.Join(t.TempDir(), "f.db"), Options{KnownTopic: func(id string) bool { return known[id] }})
+	ctx := context.Background()
+	s.Record(ctx, shown("telegram", "sleep"))
+	s.Record(ctx, bots.Event{Platform: "telegram", Topic: "John Smith has HIV \x1b[31m", Helpful: yes()})
+	s.Record(ctx, shown("discord", "not-a-topic"))
+	flush(t, s)
+	r := report(t, s)
+	if len(r.Topics) != 1 || r.Topics[0].Topic != "sleep" {
+		t.Errorf("stored topics %v, want only sleep", r.Topics)
 	}
 }

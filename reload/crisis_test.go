@@ -56,23 +56,22 @@ func TestReloadRunsCrisisExamples(t *testing.T) {
 	var l botstest.Log
 	r := New(dir, e, logger(&l))
 	before := e.Version()
-	// "seizure" is no longer a phrase: its example would get an ordinary answer.
-	edited := bytes.Replace(src, []byte("phrases: [seizure, convulsing]"), []byte("phrases: [convulsing]"), 1)
-	if bytes.Equal(edited, src) {
-		t.Fatal("the minimal fixture changed; update this test")
-	}
-	line := 1 + bytes.Count(edited[:bytes.Index(edited, []byte("examples: [he is having a seizure]"))], []byte("\n"))
+	// A crisis example question that no phrase catches would get an
+	// ordinary answer. (The categories' own examples always reach the
+	// crisis line: the engine knows them word for word.)
+	edited := append(append([]byte{}, src...), []byte("\n  - q: he went stiff and started jerking\n    kind: crisis\n")...)
+	line := 1 + bytes.Count(edited[:bytes.Index(edited, []byte("  - q: he went stiff"))], []byte("\n"))
 	write(t, dir, "all.yaml", edited)
 
 	err := r.Reload(context.Background())
 	at := filepath.Join(dir, "all.yaml") + ":" + itoa(line) + ":"
-	if err == nil || !strings.Contains(err.Error(), at) || !strings.Contains(err.Error(), `the crisis example "he is having a seizure" (crisis category seizure) gets an ordinary answer`) {
+	if err == nil || !strings.Contains(err.Error(), at) || !strings.Contains(err.Error(), `the crisis example "he went stiff and started jerking" (an example question) gets an ordinary answer`) {
 		t.Fatalf("want the example at %s named, got %v", at, err)
 	}
 	if !strings.Contains(l.String(), at) {
 		t.Errorf("the log should name %s:\n%s", at, l.String())
 	}
-	if e.Version() != before || askKind(t, e, "he is having a seizure") != bots.KindCrisis {
+	if e.Version() != before {
 		t.Error("knowledge that misses a crisis example went live")
 	}
 }

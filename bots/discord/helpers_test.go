@@ -85,15 +85,31 @@ func limitsEngine(t testing.TB) *bots.Engine {
     message: You matter. Please reach out now.
     phrases: [suicide, kill myself, want to die]
     examples: [i want to kill myself]
-  - {id: self-harm, contact: crisis, message: Reach out now., phrases: [hurt myself], examples: [i want to hurt myself]}
-  - {id: harm-to-others, contact: crisis, message: Reach out now., phrases: [hurt someone], examples: [i might hurt someone]}
+  - id: self-harm
+    contact: crisis
+    message: You deserve support right now.
+    phrases: [hurt myself]
+    examples: [i keep wanting to hurt myself]
+  - id: harm-to-others
+    contact: crisis
+    message: Please reach out now, before anyone gets hurt.
+    phrases: [hurt someone]
+    examples: [i am scared i will hurt someone]
   - id: overdose
     contact: emergency
     message: Call for help now.
     phrases: [overdose, not breathing]
     examples: [my friend is not breathing]
-  - {id: seizure, contact: emergency, message: Call now., phrases: [seizure], examples: [he is having a seizure]}
-  - {id: medical-emergency, contact: emergency, message: Call now., phrases: [unresponsive], examples: [she is unresponsive]}
+  - id: seizure
+    contact: emergency
+    message: Call for help now.
+    phrases: [seizure]
+    examples: [he is having a seizure]
+  - id: medical-emergency
+    contact: emergency
+    message: Call for help now.
+    phrases: [chest pain, unresponsive]
+    examples: [she is unresponsive on the floor]
 messages:
   welcome: Welcome.
   help: Ask me about symptoms, treatment or common questions.

@@ -52,20 +52,116 @@ func (a *api) getMe(ctx context.Context) (tgbotapi.User, error) {
 	return me, a.wrap("check the bot token (getMe)", err)
 }
 
-// getUpdates asks for updates from offset on, waiting up to timeout seconds
-// for one to arrive.
-func (a *api) getUpdates(ctx context.Context, offset, limit, timeout int) ([]tgbotapi.Update, error) {
-	ctx, cancel := context.WithTimeout(ctx, a.timeout+time.Duration(timeout)*time.Second)
-	defer cancel()
-	ups, err := a.bot(ctx).GetUpdates(tgbotapi.UpdateConfig{Offset: offset, Limit: limit, Timeout: timeout, AllowedUpdates: allowedUpdates})
-	return ups, a.wrap("get updates", err)
+// incoming is an update with what go-telegram-bot-api v5.5.1 does not
+// decode: the forum topic its message was written in.
+type incoming struct {
+	tgbotapi.Update
+	// Thread is the message_thread_id of a message written in a forum topic
+	// (is_topic_message), or of the message a pressed button is on; 0 in
+	// "General", in other chats, and for reply threads outside forums.
+	Thread int
 }
 
-func (a *api) send(ctx context.Context, m tgbotapi.MessageConfig) error {
+// topicFields are the Bot API fields v5.5.1's Message lacks
+// (https://core.telegram.org/bots/api#message).
+type topicFields struct {
+	Thread int  `json:"message_thread_id"`
+	Topic  bool `json:"is_topic_message"`
+}
+
+// decodeIncoming reads one update as Telegram sends it.
+func decodeIncoming(raw []byte) (incoming, error) {
+	var in incoming
+	if err := json.Unmarshal(raw, &in.Update); err != nil {
+		return in, err
+	}
+	var extra struct {
+		Message       *topicFields `json:"message"`
+		CallbackQuery *struct {
+			Message *topicFields `json:"message"`
+		} `json:"callback_query"`
+	}
+	if json.Unmarshal(raw, &extra) == nil {
+		switch {
+		case extra.Message != nil && extra.Message.Topic:
+			in.Thread = extra.Message.Thread
+		case extra.CallbackQuery != nil && extra.CallbackQuery.Message != nil && extra.CallbackQuery.Message.Topic:
+			in.Thread = extra.CallbackQuery.Message.Thread
+		}
+	}
+	return in, nil
+}
+
+// getUpdates asks for updates from offset on, waiting up to timeout seconds
+// for one to arrive. It reads the answer itself to keep message_thread_id.
+func (a *api) getUpdates(ctx context.Context, offset, limit, timeout int) ([]incoming, error) {
+	ctx, cancel := context.WithTimeout(ctx, a.timeout+time.Duration(timeout)*time.Second)
+	defer cancel()
+	allowed, _ := json.Marshal(allowedUpdates)
+	p := tgbotapi.Params{"allowed_updates": string(allowed)}
+	p.AddNonZero("offset", offset)
+	p.AddNonZero("limit", limit)
+	p.AddNonZero("timeout", timeout)
+	resp, err := a.bot(ctx).MakeRequest("getUpdates", p)
+	if err != nil {
+		return nil, a.wrap("get updates", err)
+	}
+	var raws []json.RawMessage
+	if err := json.Unmarshal(resp.Result, &raws); err != nil {
+		return nil, a.wrap("read the updates", err)
+	}
+	out := make([]incoming, 0, len(raws))
+	for _, raw := range raws {
+		in, err := decodeIncoming(raw)
+		if err != nil {
+			// one update we cannot read must not block the others: keep
+			// its id so that it is confirmed, with nothing to answer
+			var id struct {
+				ID int `json:"update_id"`
+			}
+			_ = json.Unmarshal(raw, &id)
+			in = incoming{Update: tgbotapi.Update{UpdateID: id.ID}}
+		}
+		out = append(out, in)
+	}
+	return out, nil
+}
+
+// outMsg is one sendMessage. v5.5.1's MessageConfig has no
+// message_thread_id, so the parameters are built here.
+type outMsg struct {
+	chatID  int64
+	thread  int // forum topic, 0 for none
+	text    string
+	mode    string
+	replyTo int
+	markup  *tgbotapi.InlineKeyboardMarkup
+}
+
+func (m outMsg) params() tgbotapi.Params {
+	p := tgbotapi.Params{"chat_id": strconv.FormatInt(m.chatID, 10), "text": m.text, "disable_web_page_preview": "true"}
+	p.AddNonEmpty("parse_mode", m.mode)
+	p.AddNonZero("message_thread_id", m.thread)
+	if m.replyTo != 0 {
+		p.AddNonZero("reply_to_message_id", m.replyTo)
+		p["allow_sending_without_reply"] = "true"
+	}
+	if m.markup != nil {
+		_ = p.AddInterface("reply_markup", m.markup)
+	}
+	return p
+}
+
+func (a *api) send(ctx context.Context, m outMsg) error {
 	ctx, cancel := context.WithTimeout(ctx, a.timeout)
 	defer cancel()
-	_, err := a.bot(ctx).Send(m)
+	_, err := a.bot(ctx).MakeRequest("sendMessage", m.params())
 	return a.wrap("send a message", err)
+}
+
+// editMarkup replaces the buttons under a message the bot sent.
+func (a *api) editMarkup(ctx context.Context, chatID int64, messageID int, kb tgbotapi.InlineKeyboardMarkup) error {
+	return a.request(ctx, "update the buttons", tgbotapi.NewEditMessageReplyMarkup(chatID, messageID, kb))
 }
 
 // request makes a call that answers true (setMyCommands, answerCallbackQuery).
@@ -76,6 +172,12 @@ func (a *api) request(ctx context.Context, what string, c tgbotapi.Chattable) er
 	return a.wrap(what, err)
 }
 
+// maxConnections is how many webhook requests Telegram may have open at
+// once (1-100, default 40). Each request stays open until its reply went
+// out, and a flooding chat holds a few: the most leaves room for everyone
+// else.
+const maxConnections = 100
+
 // setWebhook registers url with a secret token; the library's WebhookConfig
 // has no field for the secret.
 func (a *api) setWebhook(ctx context.Context, url, secret string) error {
@@ -83,7 +185,7 @@ func (a *api) setWebhook(ctx context.Context, url, secret string) error {
 	defer cancel()
 	allowed, _ := json.Marshal(allowedUpdates)
 	_, err := a.bot(ctx).MakeRequest("setWebhook", tgbotapi.Params{
-		"url": url, "secret_token": secret, "allowed_updates": string(allowed), "max_connections": strconv.Itoa(40),
+		"url": url, "secret_token": secret, "allowed_updates": string(allowed), "max_connections": strconv.Itoa(maxConnections),
 	})
 	return a.wrap("register the webhook", err)
 }

@@ -224,7 +224,7 @@ func FuzzTelegramText(f *testing.F) {
 			text = longPad + text
 		}
 		u, chatID, group, answer := fb.update(text, via)
-		fb.h.bot.handleJob(context.Background(), fb.h.bot.newChat(chatID, group), job{u: u, at: time.Now()})
+		fb.h.bot.handleJob(context.Background(), fb.h.bot.newChat(chatID, group), job{u: incoming{Update: u}, at: time.Now()})
 		msgs := fb.api.take(chatID)
 
 		logs := fb.logs()

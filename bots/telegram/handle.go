@@ -20,10 +20,17 @@ import (
 // the button, not as a message.
 const feedbackThanks = "Thank you, that helps us improve."
 
+// feedbackAgain answers a second press by the same person on one message.
+const feedbackAgain = "You already told us, thank you."
+
+// labelThanked replaces the feedback buttons once they were pressed.
+const labelThanked = "✓ Thanks for your feedback"
+
 // turn is the state of handling one update.
 type turn struct {
 	c        *chat
 	chatID   int64 // where the reply goes; 0 until known
+	thread   int   // the forum topic the reply goes to, 0 for none
 	replyTo  int   // in groups, the message answered
 	q        bots.Question
 	at       time.Time
@@ -36,8 +43,12 @@ type turn struct {
 // answered after a restart. A panic is recovered and logged without the
 // message, and the person still gets a calm reply.
 func (b *Bot) handleJob(ctx context.Context, c *chat, j job) bool {
+	if j.notice {
+		b.sendNotice(ctx, c, j)
+		return true
+	}
 	metrics.Updates.WithLabelValues(Platform).Inc()
-	st := &turn{c: c, at: j.at}
+	st := &turn{c: c, at: j.at, thread: j.u.Thread}
 	if c.group == nil && c.id != 0 {
 		st.chatID = c.id // in a private chat every update gets a reply, even after a panic
 	}
@@ -51,7 +62,7 @@ func (b *Bot) handleJob(ctx context.Context, c *chat, j job) bool {
 			}
 		}()
 		if b.hook != nil {
-			b.hook(j.u)
+			b.hook(j.u.Update)
 		}
 		b.handleUpdate(ctx, st, j.u)
 	}()
@@ -93,7 +104,7 @@ func (b *Bot) calmReply(ctx context.Context, st *turn) {
 	b.reply(ctx, st, r)
 }
 
-func (b *Bot) handleUpdate(ctx context.Context, st *turn, u tgbotapi.Update) {
+func (b *Bot) handleUpdate(ctx context.Context, st *turn, u incoming) {
 	switch {
 	case u.Message != nil:
 		b.onMessage(ctx, st, u.Message)
@@ -118,7 +129,16 @@ func (b *Bot) onMessage(ctx context.Context, st *turn, m *tgbotapi.Message) {
 	if isCmd && !forUs {
 		return // "/help@otherbot"
 	}
-	if group && !isCmd {
+	if isCmd && strings.EqualFold(cmd, "ask") {
+		// "/ask QUESTION": the way into a group in privacy mode
+		isCmd, text = false, arg
+		if strings.TrimSpace(arg) == "" {
+			isCmd, cmd = true, "help"
+		}
+	} else if group && !isCmd {
+		// With privacy mode on, Telegram delivers only commands and replies
+		// to the bot; with it off (or the bot an admin), everything, so a
+		// mention is still looked for.
 		rest, mentioned := b.stripMention(text)
 		if !mentioned && !b.repliesToUs(m) {
 			return // group chatter not meant for the bot
@@ -139,13 +159,46 @@ func (b *Bot) onMessage(ctx context.Context, st *turn, m *tgbotapi.Message) {
 	if isCmd {
 		r, err = b.command(ctx, m.Chat.ID, cmd, arg, region)
 	} else {
-		st.q = bots.Question{Text: text, Region: region}
+		st.q = bots.Question{Text: text, Region: region, Chat: conversationKey(m.Chat.ID, st.thread)}
 		r, err = b.eng.Answer(ctx, st.q)
+		if err == nil && r.NamedRegion() != "" && r.NamedRegion() != region {
+			b.setChatRegion(ctx, m.Chat.ID, r.NamedRegion()) // "I'm in Leeds": as /region does
+		}
 	}
 	if err != nil {
 		return // stopping
 	}
 	b.reply(ctx, st, r)
+}
+
+// addressed reports whether a message may need an answer: anything in a
+// private chat; in groups commands for this bot, /ask, replies to the bot
+// and messages that mention it.
+func (b *Bot) addressed(m *tgbotapi.Message) bool {
+	if m.Chat == nil || m.Chat.Type == "channel" || (m.From != nil && m.From.ID == b.self.ID) {
+		return false
+	}
+	if !isGroup(m.Chat) {
+		return true
+	}
+	text := m.Text
+	if text == "" {
+		text = m.Caption
+	}
+	if _, _, isCmd, forUs := b.parseCommand(text); isCmd {
+		return forUs
+	}
+	_, mentioned := b.stripMention(text)
+	return mentioned || b.repliesToUs(m)
+}
+
+// conversationKey is bots.Question.Chat: the chat, and the forum topic.
+func conversationKey(chatID int64, thread int) string {
+	k := chatKey(chatID)
+	if thread != 0 {
+		k += ":" + strconv.Itoa(thread)
+	}
+	return k
 }
 
 // command maps a command to what the engine shows for it. An unknown
@@ -176,14 +229,7 @@ func (b *Bot) onCallback(ctx context.Context, st *turn, cq *tgbotapi.CallbackQue
 	kind, rest, _ := strings.Cut(cq.Data, ":")
 	switch kind {
 	case "h": // "h:y:topic" / "h:n:topic"
-		answer, topic, ok := strings.Cut(rest, ":")
-		thanks := ""
-		if ok && topic != "" && (answer == "y" || answer == "n") && b.cfg.Feedback {
-			helpful := answer == "y"
-			b.rec.Record(ctx, bots.Event{Platform: Platform, Topic: topic, Helpful: &helpful})
-			thanks = feedbackThanks
-		}
-		b.ackCallback(ctx, cq.ID, thanks)
+		b.onFeedback(ctx, cq, rest)
 	case "o": // "o:<id for Engine.Open>"
 		b.ackCallback(ctx, cq.ID, "")
 		if cq.Message == nil || cq.Message.Chat == nil || rest == "" {
@@ -206,6 +252,64 @@ func (b *Bot) onCallback(ctx context.Context, st *turn, cq *tgbotapi.CallbackQue
 	default:
 		b.ackCallback(ctx, cq.ID, "") // a button from another version: stop its spinner
 	}
+}
+
+// onFeedback counts a "Was this helpful?" press once per message and
+// person, for a topic that exists (callback data can be forged), and then
+// shows it as thanked: in a private chat the pair of buttons becomes a
+// "thanks"; in a group they stay for the others.
+func (b *Bot) onFeedback(ctx context.Context, cq *tgbotapi.CallbackQuery, data string) {
+	answer, topic, ok := strings.Cut(data, ":")
+	if !ok || !b.cfg.Feedback || (answer != "y" && answer != "n") {
+		b.ackCallback(ctx, cq.ID, "") // "h:done", or feedback turned off since
+		return
+	}
+	if _, known := b.eng.Base().Topic(topic); !known || cq.Message == nil || cq.Message.Chat == nil {
+		b.ackCallback(ctx, cq.ID, "")
+		return
+	}
+	var who int64
+	if cq.From != nil {
+		who = cq.From.ID
+	}
+	if !b.pressed.add(cq.Message.Chat.ID, cq.Message.MessageID, who) {
+		b.ackCallback(ctx, cq.ID, feedbackAgain)
+		return
+	}
+	helpful := answer == "y"
+	b.rec.Record(ctx, bots.Event{Platform: Platform, Topic: topic, Helpful: &helpful})
+	b.ackCallback(ctx, cq.ID, feedbackThanks)
+	if isGroup(cq.Message.Chat) || cq.Message.ReplyMarkup == nil {
+		return
+	}
+	if kb, changed := thanked(*cq.Message.ReplyMarkup); changed {
+		if err := b.api.editMarkup(ctx, cq.Message.Chat.ID, cq.Message.MessageID, kb); err != nil {
+			b.log.Warn("could not mark the feedback as given", "err", err)
+		}
+	}
+}
+
+// thanked is kb with the "Was this helpful?" row replaced by a thanks.
+func thanked(kb tgbotapi.InlineKeyboardMarkup) (tgbotapi.InlineKeyboardMarkup, bool) {
+	var rows [][]tgbotapi.InlineKeyboardButton
+	changed := false
+	for _, row := range kb.InlineKeyboard {
+		fb := false
+		for _, btn := range row {
+			if btn.CallbackData != nil && strings.HasPrefix(*btn.CallbackData, "h:") {
+				fb = true
+			}
+		}
+		if fb {
+			if !changed {
+				rows = append(rows, tgbotapi.NewInlineKeyboardRow(tgbotapi.NewInlineKeyboardButtonData(labelThanked, "h:done")))
+			}
+			changed = true
+			continue
+		}
+		rows = append(rows, row)
+	}
+	return tgbotapi.InlineKeyboardMarkup{InlineKeyboard: rows}, changed
 }
 
 // ackCallback stops the button's spinner; Telegram forgets the press after
@@ -292,29 +396,37 @@ func (b *Bot) setChatRegion(ctx context.Context, chatID int64, code string) {
 	}
 }
 
-// reply sends a reply as one or more messages, buttons on the last, and
-// records it once all went out.
+// reply sends a reply as one or more messages, buttons on the last, all in
+// the topic where the person asked, and records it once all went out.
 func (b *Bot) reply(ctx context.Context, st *turn, r bots.Reply) {
 	parts, mode := render(r)
 	kb := b.keyboard(r)
-	for i, p := range parts {
-		msg := tgbotapi.NewMessage(st.chatID, p)
-		msg.ParseMode = mode
-		msg.DisableWebPagePreview = true
-		if i == 0 && st.replyTo != 0 {
-			msg.ReplyToMessageID = st.replyTo
-			msg.AllowSendingWithoutReply = true
+	for i := 0; i < len(parts); i++ {
+		msg := outMsg{chatID: st.chatID, thread: st.thread, text: parts[i], mode: mode}
+		if st.sent == 0 {
+			msg.replyTo = st.replyTo
 		}
-		if i == len(parts)-1 && kb != nil {
-			msg.ReplyMarkup = *kb
+		if i == len(parts)-1 {
+			msg.markup = kb
 		}
-		if err := b.send(ctx, st.c, &msg); err != nil {
+		err := b.send(ctx, st.c, &msg)
+		if errors.Is(err, errTooLong) {
+			// Telegram counts differently than we did: split this part
+			// again and go on with its halves.
+			if halves := splitAgain(parts[i], mode); len(halves) == 2 {
+				parts = append(parts[:i], append(halves, parts[i+1:]...)...)
+				i--
+				continue
+			}
+		}
+		if err != nil {
 			if ctx.Err() == nil {
 				metrics.SendErrors.WithLabelValues(Platform).Inc()
 				b.log.Warn("could not send a reply; giving up on it", "err", err)
 			}
 			return
 		}
+		st.chatID = msg.chatID // a group may have moved to a supergroup
 		st.sent++
 	}
 	st.finished = true
@@ -322,10 +434,45 @@ func (b *Bot) reply(ctx context.Context, st *turn, r bots.Reply) {
 	b.rec.Record(ctx, bots.NewEvent(Platform, st.q, r))
 }
 
+// noticeText tells a person who wrote faster than the bot may answer that
+// some messages were skipped; crises never are.
+const noticeText = "I'm still answering your earlier messages, so I skipped the newest ones. Please wait for my replies, then ask again. If you are in danger, call the crisis line below now."
+
+// sendNotice sends the one "still answering" notice of a flood, with the
+// referral every message carries. It is best effort: no update waits on it.
+func (b *Bot) sendNotice(ctx context.Context, c *chat, j job) {
+	var chatID int64
+	replyTo := 0
+	switch {
+	case j.u.Message != nil && j.u.Message.Chat != nil:
+		chatID = j.u.Message.Chat.ID
+		if isGroup(j.u.Message.Chat) {
+			replyTo = j.u.Message.MessageID
+		}
+	case j.u.CallbackQuery != nil && j.u.CallbackQuery.Message != nil && j.u.CallbackQuery.Message.Chat != nil:
+		chatID = j.u.CallbackQuery.Message.Chat.ID
+	default:
+		return
+	}
+	r, err := b.eng.Open(ctx, "crisis", b.chatRegion(ctx, chatID))
+	if err != nil {
+		return
+	}
+	text := noticeText + "\n\n" + strings.Join(r.Referral().Lines(), "\n")
+	msg := outMsg{chatID: chatID, thread: j.u.Thread, text: text, replyTo: replyTo}
+	if err := b.send(ctx, c, &msg); err != nil && ctx.Err() == nil {
+		b.log.Warn("could not send the 'still answering' notice", "err", err)
+	}
+}
+
+// errTooLong is Telegram's "Bad Request: message is too long".
+var errTooLong = errors.New("Telegram says the message is too long")
+
 // send sends one message within the limits, waiting and trying again on
 // 429s and network faults until ctx ends; it gives up only on errors that
-// another try cannot fix (the person blocked the bot).
-func (b *Bot) send(ctx context.Context, c *chat, msg *tgbotapi.MessageConfig) error {
+// another try cannot fix (the person blocked the bot). "message is too
+// long" comes back as errTooLong for the caller to split.
+func (b *Bot) send(ctx context.Context, c *chat, msg *outMsg) error {
 	wait := b.cfg.MinBackoff
 	plain := false
 	for {
@@ -343,22 +490,28 @@ func (b *Bot) send(ctx context.Context, c *chat, msg *tgbotapi.MessageConfig) er
 			desc := strings.ToLower(e.Message)
 			switch {
 			case e.Code == 429 || e.RetryAfter > 0:
-				metrics.RateLimited.WithLabelValues(Platform).Inc()
 				d := retryWait(err, &wait, b.cfg.MaxBackoff)
-				b.log.Warn("Telegram asked the bot to slow down; waiting", "retry_in", d)
+				b.slow.note("sendMessage", d)
 				if sleep(ctx, d) != nil {
 					return err
 				}
 				continue
 			case e.MigrateToChatID != 0:
-				msg.ChatID = e.MigrateToChatID // the group became a supergroup
+				msg.chatID = e.MigrateToChatID // the group became a supergroup
 				continue
-			case e.Code == 400 && msg.ParseMode != "" && !plain && strings.Contains(desc, "parse entities"):
+			case e.Code == 400 && strings.Contains(desc, "too long"):
+				return fmt.Errorf("%w: %w", errTooLong, err)
+			case e.Code == 400 && msg.replyTo != 0 && (strings.Contains(desc, "repl")):
+				// "message to be replied not found", "replied message not
+				// found", "reply message not found": the person deleted it
+				msg.replyTo = 0
+				continue
+			case e.Code == 400 && msg.thread != 0 && strings.Contains(desc, "thread not found"):
+				msg.thread = 0 // the topic was deleted: answer in the chat
+				continue
+			case e.Code == 400 && msg.mode != "" && !plain && strings.Contains(desc, "parse entities"):
 				b.log.Warn("Telegram could not read a message's formatting; sending it as plain text", "err", err)
-				msg.Text, msg.ParseMode, plain = plainText(msg.Text), "", true
-				continue
-			case e.Code == 400 && msg.ReplyToMessageID != 0 && strings.Contains(desc, "reply"):
-				msg.ReplyToMessageID = 0
+				msg.text, msg.mode, plain = plainText(msg.text), "", true
 				continue
 			case e.Code >= 400 && e.Code < 500:
 				return err // blocked, chat gone, bad request: trying again cannot help

@@ -67,6 +67,7 @@ func fastConfig(fake *telegramtest.Server) Config {
 		Limits:      Limits{Global: 2000, GlobalBurst: 20, ChatInterval: 5 * time.Millisecond, GroupInterval: 5 * time.Millisecond},
 		PollTimeout: 10 * time.Second, MinBackoff: 20 * time.Millisecond, MaxBackoff: 200 * time.Millisecond,
 		ShutdownTimeout: 10 * time.Second, RequestTimeout: 5 * time.Second, SweepInterval: time.Minute,
+		BusyPoll: 20 * time.Millisecond,
 	}
 }
 

@@ -136,3 +136,49 @@ func buttonLabel(s string) string {
 	}
 	return s
 }
+
+// splitAgain cuts one message in two, at the paragraph, line or space
+// nearest its middle, for when Telegram answers "message is too long"
+// although render thought it fit. HTML halves that would break a tag or an
+// entity are made from the plain text instead, escaped again.
+func splitAgain(s, mode string) []string {
+	h := halve(s)
+	if len(h) == 2 && mode == tgbotapi.ModeHTML && (!wellFormed(h[0]) || !wellFormed(h[1])) {
+		h = halve(plainText(s))
+		for i := range h {
+			h[i] = htmlFormat{}.Escape(h[i])
+		}
+	}
+	if len(h) == 2 && (strings.TrimSpace(h[0]) == "" || strings.TrimSpace(h[1]) == "") {
+		return nil
+	}
+	return h
+}
+
+func halve(s string) []string {
+	r := []rune(s)
+	if len(r) < 2 {
+		return nil
+	}
+	mid := len(string(r[:len(r)/2]))
+	for _, sep := range []string{"\n\n", "\n", " "} {
+		before := strings.LastIndex(s[:mid], sep)
+		after := strings.Index(s[mid:], sep)
+		best := -1
+		switch {
+		case before > 0 && after >= 0:
+			best = before
+			if mid+after-mid < mid-before {
+				best = mid + after
+			}
+		case before > 0:
+			best = before
+		case after >= 0 && mid+after+len(sep) < len(s):
+			best = mid + after
+		}
+		if best > 0 {
+			return []string{strings.TrimRight(s[:best], " \n"), strings.TrimLeft(s[best+len(sep):], " \n")}
+		}
+	}
+	return []string{s[:mid], s[mid:]}
+}

@@ -6,7 +6,10 @@
 // It must never log what people write unless Config.LogText says so, never
 // let the bot token reach a log, an error or a panic message, never send a
 // reply without its referral, and never answer an update twice or drop one:
-// an update is confirmed to Telegram only after its reply was sent.
+// an update is confirmed to Telegram (a later offset in long polling, a 2xx
+// answer to the webhook request) only after its reply was sent. It keeps
+// nothing on disk. The one exception to "never drop" is a chat that floods:
+// past its bound its messages are dropped with one notice, crises never.
 package telegram
 
 import (
@@ -101,10 +104,20 @@ type Config struct {
 	// WebhookSecret is checked on every webhook request; empty means a random
 	// one registered at each start.
 	WebhookSecret string
-	Region        string // default region code
-	Feedback      bool   // offer "Was this helpful?" buttons on topic answers
-	LogText       bool   // log what people write: debugging only
-	Limits        Limits
+	// Polling says the operator asked for long polling explicitly
+	// (TELEGRAM_MODE=polling): a webhook registered for the bot is then
+	// removed. Without it a registered webhook stops the bot with an error,
+	// since another deployment may be using it.
+	Polling  bool
+	Region   string // default region code
+	Feedback bool   // offer "Was this helpful?" buttons on topic answers
+	LogText  bool   // log what people write: debugging only
+	Limits   Limits
+	// MaxQueued is how many messages one chat may have waiting behind the
+	// one being answered (3); past it the chat gets one notice and its
+	// further messages are dropped until it has been answered. Crises are
+	// never dropped.
+	MaxQueued int
 
 	PollTimeout     time.Duration // long-poll wait (30s); under a second means short polls
 	MinBackoff      time.Duration // first wait after an error (1s)
@@ -112,7 +125,14 @@ type Config struct {
 	ShutdownTimeout time.Duration // to finish replies in flight on stop (25s)
 	RequestTimeout  time.Duration // for one call other than a long poll (30s)
 	SweepInterval   time.Duration // how often idle chats' limiters are dropped (1m)
-	HTTPClient      *http.Client
+	// BusyPoll is the shortest gap between two getUpdates calls while
+	// updates are being answered (250ms): Telegram then answers at once
+	// with the updates not yet confirmed, so asking faster only repeats them.
+	BusyPoll time.Duration
+	// WebhookWait is how long a webhook request waits for its reply before
+	// it is answered 503, so that Telegram sends the update again (45s).
+	WebhookWait time.Duration
+	HTTPClient  *http.Client
 }
 
 // Deps are what the adapter uses from the rest of kratombot.
@@ -123,21 +143,28 @@ type Deps struct {
 	Recorder bots.Recorder    // nil: none
 	Regions  bots.RegionStore // nil: in memory
 	Mux      *http.ServeMux   // needed in webhook mode
+	// Connected is called each time the bot has reached Telegram: a
+	// getUpdates or setWebhook answered, a webhook request received.
+	Connected func()
 }
 
 // Bot is a running Telegram adapter.
 type Bot struct {
-	cfg    Config
-	eng    *bots.Engine
-	log    *slog.Logger
-	red    *redact.Redactor
-	rec    bots.Recorder
-	store  bots.RegionStore
-	api    *api
-	disp   *dispatcher
-	track  *tracker
-	global *rate.Limiter
-	recent *recentIDs
+	cfg       Config
+	eng       *bots.Engine
+	log       *slog.Logger
+	red       *redact.Redactor
+	rec       bots.Recorder
+	store     bots.RegionStore
+	api       *api
+	disp      *dispatcher
+	track     *tracker
+	global    *gate
+	recent    *recentIDs
+	hooks     *webhooks
+	pressed   *pressSet
+	slow      *slowLog
+	connected func()
 
 	secret  string
 	self    tgbotapi.User // set once before any update is handled
@@ -199,6 +226,14 @@ func New(cfg Config, d Deps) (*Bot, error) {
 	def(&cfg.ShutdownTimeout, 25*time.Second)
 	def(&cfg.RequestTimeout, 30*time.Second)
 	def(&cfg.SweepInterval, time.Minute)
+	def(&cfg.BusyPoll, 250*time.Millisecond)
+	def(&cfg.WebhookWait, 45*time.Second)
+	if cfg.MaxQueued <= 0 {
+		cfg.MaxQueued = 3
+	}
+	if d.Connected == nil {
+		d.Connected = func() {}
+	}
 	if cfg.MaxBackoff < cfg.MinBackoff {
 		cfg.MaxBackoff = cfg.MinBackoff
 	}
@@ -211,13 +246,20 @@ func New(cfg Config, d Deps) (*Bot, error) {
 	b := &Bot{
 		cfg: cfg, eng: d.Engine, log: d.Log.With("platform", Platform), red: d.Redactor,
 		rec: d.Recorder, store: d.Regions,
-		api:    &api{token: cfg.Token, endpoint: cfg.Endpoint, client: cfg.HTTPClient, red: d.Redactor, timeout: cfg.RequestTimeout},
-		track:  newTracker(),
-		global: rate.NewLimiter(rate.Limit(cfg.Limits.Global), cfg.Limits.GlobalBurst),
-		recent: newRecentIDs(4096),
+		api:       &api{token: cfg.Token, endpoint: cfg.Endpoint, client: cfg.HTTPClient, red: d.Redactor, timeout: cfg.RequestTimeout},
+		track:     newTracker(),
+		global:    newGate(rate.Limit(cfg.Limits.Global), cfg.Limits.GlobalBurst),
+		recent:    newRecentIDs(4096),
+		hooks:     &webhooks{pending: map[int]*pendingHook{}},
+		pressed:   newPressSet(1 << 16),
+		connected: d.Connected,
 	}
-	b.disp = newDispatcher(b.newChat, b.handleJob)
+	b.slow = &slowLog{log: b.log}
+	b.disp = newDispatcher(cfg.MaxQueued, b.newChat, b.handleJob)
 
+	if cfg.WebhookURL != "" && cfg.Polling {
+		return nil, errors.New("TELEGRAM_MODE=polling and TELEGRAM_WEBHOOK_URL are both set: choose one")
+	}
 	if cfg.WebhookURL != "" {
 		u, err := url.Parse(cfg.WebhookURL)
 		if err != nil || u.Host == "" || (u.Scheme != "https" && u.Scheme != "http") {
@@ -269,6 +311,8 @@ func (b *Bot) Run(ctx context.Context) error {
 	defer stopWork()
 	b.disp.start(work)
 
+	sweepCtx, stopSweep := context.WithCancel(ctx)
+	defer stopSweep()
 	var wg sync.WaitGroup
 	wg.Add(1)
 	go func() {
@@ -277,10 +321,11 @@ func (b *Bot) Run(ctx context.Context) error {
 		defer t.Stop()
 		for {
 			select {
-			case <-ctx.Done():
+			case <-sweepCtx.Done():
 				return
 			case now := <-t.C:
 				b.disp.sweep(now)
+				b.slow.flush(now)
 			}
 		}
 	}()
@@ -288,16 +333,27 @@ func (b *Bot) Run(ctx context.Context) error {
 	if b.cfg.WebhookURL != "" {
 		err = b.runWebhook(ctx)
 	} else {
-		b.poll(ctx)
+		err = b.poll(ctx)
 	}
 	b.ready.Store(false)
 	b.disp.close()
-	if !b.drain(stopWork) {
-		b.log.Warn("replies were still in flight when the shutdown time ran out; they will be answered after a restart", "timeout", b.cfg.ShutdownTimeout)
+	if errors.Is(err, errOtherPoller) {
+		// The other instance gets every update we have not confirmed:
+		// answering them too would answer them twice.
+		stopWork()
 	}
-	if b.cfg.WebhookURL == "" {
+	if !b.drain(stopWork) {
+		if b.cfg.WebhookURL != "" {
+			b.log.Warn("replies were still being sent when the shutdown time ran out; their updates were not acknowledged, so Telegram will deliver them again", "timeout", b.cfg.ShutdownTimeout)
+		} else {
+			b.log.Warn("replies were still being sent when the shutdown time ran out; their updates were not confirmed, so they will be answered after a restart", "timeout", b.cfg.ShutdownTimeout)
+		}
+	}
+	if b.cfg.WebhookURL == "" && err == nil {
 		b.confirm()
 	}
+	b.slow.flush(time.Time{})
+	stopSweep()
 	wg.Wait()
 	if err == nil {
 		b.log.Info("telegram stopped")
@@ -338,7 +394,8 @@ func (b *Bot) connect(ctx context.Context) (*tgbotapi.User, error) {
 			return nil, nil
 		}
 		if e := apiError(err); e != nil && (e.Code == http.StatusUnauthorized || e.Code == http.StatusNotFound) {
-			return nil, fmt.Errorf("Telegram refused the bot token; check TELEGRAM_BOT_TOKEN: %w", err)
+			// only a refused credential stops the bot; anything else may pass
+			return nil, fmt.Errorf("Telegram refused the bot token (the Telegram token was refused); check TELEGRAM_BOT_TOKEN: %w", err)
 		}
 		d := retryWait(err, &wait, b.cfg.MaxBackoff)
 		b.log.Warn("cannot reach Telegram yet; retrying", "err", err, "retry_in", d)
@@ -353,6 +410,7 @@ func (b *Bot) connect(ctx context.Context) (*tgbotapi.User, error) {
 var commands = []tgbotapi.BotCommand{
 	{Command: "start", Description: "What this bot is, and the main topics"},
 	{Command: "help", Description: "How to use this bot"},
+	{Command: "ask", Description: "Ask a question (in groups: /ask your question)"},
 	{Command: "symptoms", Description: "Withdrawal symptoms"},
 	{Command: "treatment", Description: "Treatment and support"},
 	{Command: "faq", Description: "Common questions"},

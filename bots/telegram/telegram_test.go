@@ -33,7 +33,7 @@ func TestStartWelcomesWithMenuAndRegistersCommands(t *testing.T) {
 	for _, c := range h.fake.Commands() {
 		got = append(got, c.Command)
 	}
-	if want := "start help symptoms treatment faq resources crisis region privacy"; strings.Join(got, " ") != want {
+	if want := "start help ask symptoms treatment faq resources crisis region privacy"; strings.Join(got, " ") != want {
 		t.Errorf("command menu = %v, want %s", got, want)
 	}
 	if err := h.stop(); err != nil {
@@ -264,44 +264,60 @@ func TestYAMLTextIsEscaped(t *testing.T) {
 	}
 }
 
+// In groups Telegram's privacy mode (on by default) delivers commands meant
+// for the bot, replies to it and messages via it, not messages that only
+// @mention it; /ask is the way in. With privacy off the bot receives
+// everything and answers only what is addressed to it.
 func TestGroupsAnswerOnlyWhatIsAddressedToTheBot(t *testing.T) {
-	h := run(t, nil)
 	const group = -100123
-	replyToBot := telegramtest.GroupMessage(group, 8, "and restless legs?")
-	replyToBot.Message.ReplyToMessage = &tgbotapi.Message{MessageID: 1, From: &h.fake.Me, Chat: replyToBot.Message.Chat}
-	replyToOther := telegramtest.GroupMessage(group, 8, "cant sleep either")
-	replyToOther.Message.ReplyToMessage = &tgbotapi.Message{MessageID: 2, From: &tgbotapi.User{ID: 99}, Chat: replyToOther.Message.Chat}
-	steps := []struct {
-		u      tgbotapi.Update
-		answer bool
-	}{
-		{telegramtest.GroupMessage(group, 8, "I cant sleep"), false},
-		{telegramtest.GroupMessage(group, 8, "/help@otherbot"), false},
-		{replyToOther, false},
-		{telegramtest.GroupMessage(group, 8, "@KratomHelp_bot I cant sleep"), true},
-		{telegramtest.GroupMessage(group, 8, "/symptoms"), true},
-		{telegramtest.GroupMessage(group, 8, "/symptoms@kratomhelp_bot"), true},
-		{replyToBot, true},
-		{telegramtest.GroupMessage(group, 8, "email me at x@kratomhelp_botnet.com"), false},
-	}
-	want := 0
-	for _, s := range steps {
-		id := h.fake.AddUpdate(s.u)
-		if s.answer {
-			want++
-			m := h.fake.WaitSent(want, 5*time.Second)[want-1]
-			if m.ChatID != group || m.ReplyTo != s.u.Message.MessageID {
-				t.Errorf("update %d: reply in chat %d to message %d, want a reply to %d in the group", id, m.ChatID, m.ReplyTo, s.u.Message.MessageID)
+	for _, privacy := range []bool{true, false} {
+		t.Run(fmt.Sprintf("privacy=%v", privacy), func(t *testing.T) {
+			h := run(t, nil)
+			h.fake.SetPrivacy(privacy)
+			me := h.fake.Me
+			replyTo := func(from *tgbotapi.User, text string) tgbotapi.Update {
+				u := telegramtest.GroupMessage(group, 8, text)
+				u.Message.ReplyToMessage = &tgbotapi.Message{MessageID: 1, From: from, Chat: u.Message.Chat}
+				return u
 			}
-			mustContain(t, "group reply", plain(t, m), referral)
-		}
-	}
-	// a final addressed message proves the ones before it were handled (in order)
-	h.fake.AddUpdate(telegramtest.GroupMessage(group, 8, "@kratomhelp_bot thanks"))
-	h.fake.WaitSent(want+1, 5*time.Second)
-	quiet(t, h.fake, want+1)
-	if m := h.fake.Sent()[0]; !strings.Contains(plain(t, m), "Sleep problems") {
-		t.Errorf("the mention was not stripped before answering: %.80q", plain(t, m))
+			steps := []struct {
+				u         tgbotapi.Update
+				delivered bool // by Telegram
+				answer    bool // by the bot
+				want      string
+			}{
+				{telegramtest.GroupMessage(group, 8, "I cant sleep"), !privacy, false, ""},
+				{telegramtest.GroupMessage(group, 8, "/help@otherbot"), !privacy, false, ""},
+				{replyTo(&tgbotapi.User{ID: 99}, "cant sleep either"), !privacy, false, ""},
+				{telegramtest.GroupMessage(group, 8, "@KratomHelp_bot I cant sleep"), !privacy, !privacy, "Sleep problems"},
+				{telegramtest.GroupMessage(group, 8, "/ask@kratomhelp_bot my legs wont stop moving"), true, true, "Restless legs"},
+				{telegramtest.GroupMessage(group, 8, "/symptoms@kratomhelp_bot"), true, true, "Trouble sleeping"},
+				// the bot has now sent to the group: a bare command reaches it
+				{telegramtest.GroupMessage(group, 8, "/ask I cant sleep"), true, true, "Sleep problems"},
+				{replyTo(&me, "and restless legs?"), true, true, "Restless legs"},
+				{telegramtest.GroupMessage(group, 8, "email me at x@kratomhelp_botnet.com"), !privacy, false, ""},
+			}
+			want := 0
+			for i, st := range steps {
+				id := h.fake.AddUpdate(st.u)
+				if (id != 0) != st.delivered {
+					t.Fatalf("step %d: delivered = %v, want %v", i, id != 0, st.delivered)
+				}
+				if !st.answer {
+					continue
+				}
+				want++
+				m := h.fake.WaitSent(want, 5*time.Second)[want-1]
+				if m.ChatID != group || m.ReplyTo != st.u.Message.MessageID {
+					t.Errorf("step %d: reply in chat %d to message %d, want a reply to %d in the group", i, m.ChatID, m.ReplyTo, st.u.Message.MessageID)
+				}
+				mustContain(t, fmt.Sprintf("step %d", i), plain(t, m), st.want, referral)
+			}
+			// a final addressed message proves the ones before it were handled (in order)
+			h.fake.AddUpdate(telegramtest.GroupMessage(group, 8, "/ask@kratomhelp_bot thanks"))
+			h.fake.WaitSent(want+1, 5*time.Second)
+			quiet(t, h.fake, want+1)
+		})
 	}
 }
 
@@ -415,7 +431,7 @@ func TestGroupLimit(t *testing.T) {
 		c.Limits.GroupInterval = 60 * time.Millisecond
 	}).start()
 	for i := 0; i < 6; i++ {
-		fake.AddUpdate(telegramtest.GroupMessage(-42, 1, "/crisis"))
+		fake.AddUpdate(telegramtest.GroupMessage(-42, 1, "/crisis@kratomhelp_bot"))
 	}
 	fake.WaitSent(6, 10*time.Second)
 	quiet(t, fake, 6)
@@ -664,8 +680,18 @@ func TestWebhook(t *testing.T) {
 		t.Errorf("after stop: status %d, want 503 so Telegram delivers it again later", code)
 	}
 
-	// back to long polling: the webhook left behind is removed
-	newHarness(t, fake, nil).start()
+	// Long polling with the webhook left behind: it may be another
+	// deployment's, so the bot stops with an error saying how to take over.
+	h2 := newHarness(t, fake, nil)
+	err := h2.bot.Run(context.Background())
+	if err == nil || !strings.Contains(err.Error(), "TELEGRAM_MODE=polling") {
+		t.Fatalf("polling while a webhook is set: %v", err)
+	}
+	if fake.Calls("deleteWebhook") != 0 {
+		t.Errorf("the webhook was removed although polling was not asked for")
+	}
+	// asked for explicitly: the webhook is removed and polling works
+	newHarness(t, fake, func(c *Config, _ *Deps) { c.Polling = true }).start()
 	fake.AddMessage(2, "cant sleep")
 	fake.WaitSent(2, 10*time.Second)
 	if fake.Calls("deleteWebhook") != 1 {

@@ -18,6 +18,7 @@ func cmdAsk(ctx context.Context, args []string, stdin io.Reader, stdout io.Write
 	var k knowledgeFlags
 	k.register(fs)
 	asJSON := fs.Bool("json", false, "write each reply as one JSON object on one line")
+	conversation := fs.Bool("conversation", false, "treat the questions (one a line) as one conversation, so a short follow-up is read in the light of the answer before, as in a chat")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -25,10 +26,17 @@ func cmdAsk(ctx context.Context, args []string, stdin io.Reader, stdout io.Write
 	if err != nil {
 		return err
 	}
+	region, chat := k.region, ""
+	if *conversation {
+		chat = "cli"
+	}
 	write := func(q string) error {
-		r, err := e.Answer(ctx, bots.Question{Text: q, Region: k.region})
+		r, err := e.Answer(ctx, bots.Question{Text: q, Region: region, Chat: chat})
 		if err != nil {
 			return err
+		}
+		if code := r.NamedRegion(); code != "" && *conversation {
+			region = code // a place named once holds for the conversation, as on the platforms
 		}
 		if *asJSON {
 			b, err := json.Marshal(r)

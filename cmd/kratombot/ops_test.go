@@ -135,7 +135,7 @@ func TestOpsStore(t *testing.T) {
 		t.Errorf("the log shows what was written:\n%s", logs.String())
 	}
 
-	st, err := feedback.Open(ctx, path, feedback.Options{})
+	st, err := feedback.Open(ctx, path, feedback.Options{KeyFile: feedback.DefaultKeyFile(path)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -144,7 +144,7 @@ func TestOpsStore(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(rep.Unanswered) != 1 || rep.Unanswered[0].Question != "what is the capital of peru, ask [email]" {
+	if len(rep.Unanswered) != 1 || rep.Unanswered[0].Question != "what is the capital of [?], ask [email]" {
 		t.Errorf("unanswered = %+v", rep.Unanswered)
 	}
 	if len(rep.Topics) != 1 || rep.Topics[0].Helpful != 1 {
@@ -155,16 +155,98 @@ func TestOpsStore(t *testing.T) {
 	}
 }
 
-func TestOpsStoreErrorHidesPassword(t *testing.T) {
-	d := testDeps(t, minimalDir, io.Discard)
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	_, err := setupOps(ctx, d, "", opsFlags{store: "postgres://bot:Sup3r-Secret-pw@127.0.0.1:1/kb?connect_timeout=2"})
-	if err == nil {
-		t.Fatal("a store that cannot be reached must stop serve")
+// A store that cannot be reached at start does not stop serve: it answers
+// without it, says so on /readyz and in the metrics, and never shows the
+// password.
+func TestOpsStoreDownAtStart(t *testing.T) {
+	var logs botstest.Log
+	d := testDeps(t, minimalDir, &logs)
+	o, err := setupOps(context.Background(), d, "", opsFlags{
+		store:    "postgres://bot:Sup3r-Secret-pw@127.0.0.1:1/kb?connect_timeout=2",
+		storeKey: "a-key-of-at-least-thirty-two-characters",
+	})
+	if err != nil {
+		t.Fatalf("a store that cannot be reached must not stop serve: %v", err)
 	}
-	if strings.Contains(err.Error(), "Sup3r-Secret-pw") || !strings.Contains(err.Error(), "KRATOMBOT_STORE") {
-		t.Errorf("error = %v", err)
+	defer o.close()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	o.started(ctx)
+	waitFor(t, "a warning about the store", func() bool { return strings.Contains(logs.String(), "feedback store unavailable") })
+	if code, body := get(t, d.mux, "/readyz"); code != 200 || !strings.Contains(body, "store unavailable") {
+		t.Errorf("/readyz with the store down = %d %q, want 200 saying store unavailable", code, body)
+	}
+	if _, body := get(t, d.mux, "/metrics"); !strings.Contains(body, "kratombot_store_up 0") {
+		t.Error("/metrics does not show the store is down")
+	}
+	// a chat's choice holds while the store is down
+	if err := d.regions.SetChatRegion(ctx, "telegram:42", "UK"); err != nil {
+		t.Fatal(err)
+	}
+	if r, ok, _ := d.regions.ChatRegion(ctx, "telegram:42"); r != "UK" || !ok {
+		t.Errorf("region during the outage = %q %v", r, ok)
+	}
+	if strings.Contains(logs.String(), "Sup3r-Secret-pw") {
+		t.Errorf("the log shows the password:\n%s", logs.String())
+	}
+}
+
+func TestOpsPostgresNeedsAKey(t *testing.T) {
+	d := testDeps(t, minimalDir, io.Discard)
+	_, err := setupOps(context.Background(), d, "", opsFlags{store: "postgres://bot:Sup3r-Secret-pw@127.0.0.1:1/kb"})
+	if err == nil || !strings.Contains(err.Error(), "KRATOMBOT_STORE_KEY") || strings.Contains(err.Error(), "Sup3r") {
+		t.Errorf("PostgreSQL without KRATOMBOT_STORE_KEY: %v", err)
+	}
+	_, err = setupOps(context.Background(), testDeps(t, minimalDir, io.Discard), "", opsFlags{store: "f.db", storeKey: "short"})
+	if err == nil || !strings.Contains(err.Error(), "too short") {
+		t.Errorf("a short key: %v", err)
+	}
+}
+
+// /readyz is ready only once every configured platform has connected.
+func TestOpsReadyWaitsForEveryPlatform(t *testing.T) {
+	d := testDeps(t, minimalDir, io.Discard)
+	o, err := setupOps(context.Background(), d, "", opsFlags{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer o.close()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	o.expect([]string{"telegram", "discord"})
+	o.started(ctx)
+	d.connected("discord")
+	if code, body := get(t, d.mux, "/readyz"); code != http.StatusServiceUnavailable || !strings.Contains(body, "telegram") {
+		t.Errorf("/readyz before Telegram connected = %d %q", code, body)
+	}
+	d.connected("telegram")
+	if code, _ := get(t, d.mux, "/readyz"); code != 200 {
+		t.Errorf("/readyz once both connected = %d", code)
+	}
+	d.connected("telegram") // reconnects change nothing
+	if code, _ := get(t, d.mux, "/readyz"); code != 200 {
+		t.Errorf("/readyz after a reconnect = %d", code)
+	}
+}
+
+// KRATOMBOT_METRICS_ADDR moves /metrics off the public address.
+func TestOpsPrivateMetrics(t *testing.T) {
+	d := testDeps(t, minimalDir, io.Discard)
+	o, err := setupOps(context.Background(), d, "", opsFlags{metricsAddr: "127.0.0.1:0"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer o.close()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	o.started(ctx)
+	if code, _ := get(t, d.mux, "/metrics"); code != http.StatusNotFound {
+		t.Errorf("/metrics on the public address = %d, want 404", code)
+	}
+	for _, path := range []string{"/metrics", "/healthz", "/readyz"} {
+		if code, _ := get(t, o.private, path); code != 200 {
+			t.Errorf("%s on the private address = %d", path, code)
+		}
 	}
 }
 
@@ -236,6 +318,7 @@ func init() {
 		}
 		return "fake", func(ctx context.Context) error {
 			fakeDeps.Store(d)
+			d.connected("fake")
 			q := bots.Question{Text: "cant sleep"}
 			r, err := d.engine.Answer(ctx, q)
 			if err != nil {

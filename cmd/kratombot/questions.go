@@ -21,6 +21,8 @@ func cmdTestQuestions(ctx context.Context, args []string, stdout io.Writer) erro
 	verbose := fs.Bool("v", false, "also print the examples that pass")
 	compare := fs.String("compare", "", "list what changed, question by question, against a run saved with --save or a git revision of the knowledge (like origin/main)")
 	save := fs.String("save", "", "save this run to FILE, to --compare with later")
+	sets := fs.Bool("sets", true, "also report the evaluation sets (dev for tuning, heldout for reporting), which the bot never learns from")
+	misses := fs.String("misses", "", "print each miss of this evaluation set (use dev; reading heldout's misses to tune makes it no longer held out)")
 	fs.Usage = func() {
 		fmt.Fprint(fs.Output(), "Usage: kratombot test-questions [--knowledge DIR] [-v] [--compare RUN|REV] [--save FILE] [PATH]\n\n"+
 			"Asks every example question and checks it reaches the topic or kind it names.\n"+
@@ -118,6 +120,11 @@ func cmdTestQuestions(ctx context.Context, args []string, stdout io.Writer) erro
 		fmt.Fprintln(stdout)
 		questions.Compare(before, after).Write(stdout, *compare)
 	}
+	if *sets && file == "" {
+		if err := reportSets(ctx, stdout, e, *misses); err != nil {
+			return err
+		}
+	}
 	if n := res.CrisisMisses(); n > 0 {
 		return exitError{code: 1, msg: fmt.Sprintf("%d crisis example(s) did not reach the crisis line; add their words to a crisis category's phrases (crisis.yaml)", n)}
 	}
@@ -155,4 +162,23 @@ func earlierRun(ctx context.Context, against, dir string, examples []knowledge.E
 		return nil, res.Err
 	}
 	return questions.Outcomes(examples, nil, res), nil
+}
+
+// reportSets scores the evaluation sets, each on its own: messages written
+// by other hands than the knowledge's examples. Crisis recall and false
+// crisis are counts.
+func reportSets(ctx context.Context, w io.Writer, e *bots.Engine, misses string) error {
+	fmt.Fprintln(w, "\nEvaluation sets (never learned from; tune on dev, report heldout):")
+	for _, name := range questions.SetNames() {
+		cases, err := questions.LoadSet(name, os.ReadFile)
+		if err != nil {
+			return err
+		}
+		rep, err := questions.Evaluate(ctx, e, cases)
+		if err != nil {
+			return err
+		}
+		rep.Print(w, name, name == misses)
+	}
+	return nil
 }

@@ -54,7 +54,7 @@ func TestTestQuestions(t *testing.T) {
 			args: []string{"test-questions", "--knowledge", minimalDir, writeFile(t, dir, "below.yaml",
 				"threshold: 0.9\nexamples:\n  - q: cant sleep\n    topic: sleep\n  - q: kicking all night\n    topic: sleep\n")},
 			code:   1,
-			stdout: []string{"1/2 passed (50.0%), threshold 90%\n", `MISS "kicking all night" expected sleep, got fallback (offered restless-legs)  (` + filepath.Join(dir, "below.yaml") + ":5)"},
+			stdout: []string{"1/2 passed (50.0%), threshold 90%\n", `MISS "kicking all night" expected sleep, got fallback (offered restless-legs, sleep, see-a-professional)  (` + filepath.Join(dir, "below.yaml") + ":5)"},
 			stderr: "below the threshold",
 		},
 		{

@@ -10,6 +10,8 @@ import (
 	"strings"
 	"text/tabwriter"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/kratombot/kratombot/feedback"
 	"github.com/kratombot/kratombot/knowledge"
@@ -103,7 +105,7 @@ func cmdReport(ctx context.Context, args []string, stdout io.Writer) error {
 		fmt.Fprintln(w, "  none")
 	}
 	for _, a := range r.Unanswered {
-		fmt.Fprintf(w, "  %d\t%s\n", a.Count, a.Question)
+		fmt.Fprintf(w, "  %d\t%s\n", a.Count, printable(a.Question))
 	}
 
 	fmt.Fprintln(w, "\nLeast helpful topics (answers to \"Was this helpful?\"; rewrite or split these):")
@@ -113,7 +115,7 @@ func cmdReport(ctx context.Context, args []string, stdout io.Writer) error {
 	} else {
 		fmt.Fprintln(w, "  topic\tshown\thelpful\tnot helpful\thelpful share")
 		for _, t := range least {
-			fmt.Fprintf(w, "  %s\t%d\t%d\t%d\t%.0f%%\n", t.Topic, t.Shown, t.Helpful, t.NotHelpful, t.HelpfulShare()*100)
+			fmt.Fprintf(w, "  %s\t%d\t%d\t%d\t%.0f%%\n", printable(t.Topic), t.Shown, t.Helpful, t.NotHelpful, t.HelpfulShare()*100)
 		}
 	}
 
@@ -127,7 +129,7 @@ func cmdReport(ctx context.Context, args []string, stdout io.Writer) error {
 		fmt.Fprintln(w, "  none yet")
 	}
 	for _, t := range most {
-		fmt.Fprintf(w, "  %d\t%s\n", t.Shown, t.Topic)
+		fmt.Fprintf(w, "  %d\t%s\n", t.Shown, printable(t.Topic))
 	}
 
 	if b != nil {
@@ -136,12 +138,37 @@ func cmdReport(ctx context.Context, args []string, stdout io.Writer) error {
 			fmt.Fprintln(w, "  none")
 		}
 		for _, t := range unseen {
-			fmt.Fprintf(w, "  %s\t%s\n", t.ID, t.Title)
+			fmt.Fprintf(w, "  %s\t%s\n", printable(t.ID), printable(t.Title))
 		}
 	} else {
 		fmt.Fprintf(w, "\n(topics nobody reached are not listed: the knowledge did not load: %s)\n", firstLine(err.Error()))
 	}
 	return w.Flush()
+}
+
+// printable escapes what a terminal would act on rather than show: control
+// characters (escape sequences), invisible format characters (bidi
+// overrides) and broken UTF-8 become \x1b, \u202e, \xff. The store should
+// hold none, but an old or hand-edited one might.
+func printable(s string) string {
+	var b strings.Builder
+	for i := 0; i < len(s); {
+		r, n := utf8.DecodeRuneInString(s[i:])
+		switch {
+		case r == utf8.RuneError && n == 1:
+			fmt.Fprintf(&b, `\x%02x`, s[i])
+		case r == '\\':
+			b.WriteString(`\\`)
+		case r == ' ' || unicode.IsPrint(r):
+			b.WriteRune(r)
+		case r < 0x100:
+			fmt.Fprintf(&b, `\x%02x`, r)
+		default:
+			fmt.Fprintf(&b, `\u%04x`, r)
+		}
+		i += n
+	}
+	return b.String()
 }
 
 func firstLine(s string) string {

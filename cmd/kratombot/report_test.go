@@ -9,6 +9,7 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/kratombot/kratombot/bots"
 	"github.com/kratombot/kratombot/feedback"
@@ -50,7 +51,7 @@ func TestReport(t *testing.T) {
 	for _, want := range []string{
 		`(?m)^Feedback from the last 30 days \(since \d{4}-\d\d-\d\d\), sqlite store$`,
 		`(?m)^  2\s+does kratom show on a drug test, text me #$`,
-		`(?m)^  1\s+is it legal in texas$`,
+		`(?m)^  1\s+is it legal in \[\?\]$`,
 		`(?m)^  restless-legs\s+1\s+0\s+1\s+0%$`,
 		`(?m)^  2\s+sleep$`,
 		`(?m)^  see-a-professional\s+Seeing a professional$`,
@@ -79,6 +80,37 @@ func TestReport(t *testing.T) {
 	}
 	if len(j.Unanswered) != 1 || j.Unanswered[0].Count != 2 || len(j.LeastHelpful) != 1 || j.LeastHelpful[0].Topic != "restless-legs" {
 		t.Errorf("json report = %+v", j)
+	}
+}
+
+// Rows an old kratombot let through (forged button data) cannot drive the
+// operator's terminal: control characters are shown escaped.
+func TestReportEscapesControlCharacters(t *testing.T) {
+	spec := filepath.Join(t.TempDir(), "feedback.db")
+	fillStore(t, spec)
+	db, err := sql.Open("sqlite", spec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	day := time.Now().UTC().Format(time.DateOnly)
+	if _, err := db.Exec(`INSERT INTO kratombot_topics VALUES (?, 'telegram', ?, 3, 0, 0)`, day, "evil\x1b]0;pwned\x07\x1b[2J\u202eroot"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.Exec(`INSERT INTO kratombot_unanswered VALUES (?, ?, 1)`, day, "q\x1b[31mred\xff"); err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+	code, out, errs := kb(t, "report", "--store", spec, "--knowledge", minimalDir)
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errs)
+	}
+	if strings.ContainsAny(out, "\x1b\x07\u202e\xff") {
+		t.Errorf("the report prints control characters raw:\n%q", out)
+	}
+	for _, want := range []string{`evil\x1b]0;pwned\x07\x1b[2J\u202eroot`, `q\x1b[31mred\xff`} {
+		if !strings.Contains(out, want) {
+			t.Errorf("the report lacks %s escaped:\n%s", want, out)
+		}
 	}
 }
 

@@ -119,25 +119,38 @@ func cmdServe(ctx context.Context, args []string, stderr io.Writer) error {
 	if len(runs) == 0 {
 		return errors.New("no platform is configured: set TELEGRAM_BOT_TOKEN, DISCORD_BOT_TOKEN or DISCORD_PUBLIC_KEY (see README.md)")
 	}
+	o.expect(names) // ops.go: /readyz waits until each has connected once
 	log.Info("kratombot serving", "platforms", strings.Join(names, ","), "knowledge", e.Version(), "version", version)
 
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	errs := make(chan error, len(runs))
-	httpErr := make(chan error, 1)
-	var srv *http.Server
-	if *addr != "" {
-		ln, err := net.Listen("tcp", *addr)
+	httpErr := make(chan error, 2)
+	var servers []*http.Server
+	serve := func(addr string, h http.Handler, what string) error {
+		ln, err := net.Listen("tcp", addr)
 		if err != nil {
-			return fmt.Errorf("cannot listen on %s for webhooks and health checks: %w", *addr, err)
+			return fmt.Errorf("cannot listen on %s for %s: %w", addr, what, err)
 		}
-		srv = &http.Server{Handler: d.mux, ReadHeaderTimeout: 10 * time.Second}
+		srv := newHTTPServer(h)
+		servers = append(servers, srv)
 		go func() {
 			if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
-				httpErr <- fmt.Errorf("the HTTP server stopped: %w", err)
+				httpErr <- fmt.Errorf("the HTTP server for %s stopped: %w", what, err)
 			}
 		}()
-		log.Info("http listening", "addr", ln.Addr().String())
+		log.Info("http listening", "addr", ln.Addr().String(), "for", what)
+		return nil
+	}
+	if *addr != "" {
+		if err := serve(*addr, d.mux, "webhooks and health checks"); err != nil {
+			return err
+		}
+	}
+	if o.private != nil {
+		if err := serve(o.privateAddr, o.private, "metrics and health checks"); err != nil {
+			return err
+		}
 	}
 	for i, run := range runs {
 		go func(name string, run runner) {
@@ -167,18 +180,64 @@ func cmdServe(ctx context.Context, args []string, stderr io.Writer) error {
 			cancel() // one platform failing stops the others cleanly
 		}
 	}
-	if srv != nil {
+	for _, srv := range servers {
 		sctx, scancel := context.WithTimeout(context.Background(), 10*time.Second)
-		defer scancel()
 		if err := srv.Shutdown(sctx); err != nil {
 			log.Warn("http server did not drain in time", "err", err)
 		}
+		scancel()
 	}
 	if first != nil {
 		return first
 	}
 	log.Info("kratombot stopped cleanly")
 	return nil
+}
+
+// HTTP limits. A slow or idle client cannot hold a connection for long, and
+// no request is bigger than Telegram's updates and Discord's interactions
+// need. Variables so that tests can shorten them.
+var (
+	httpReadHeaderTimeout = 10 * time.Second
+	httpReadTimeout       = 30 * time.Second
+	// Discord's deferred answers are written within 2 s; 30 s is generous.
+	httpWriteTimeout = 30 * time.Second
+	httpIdleTimeout  = 60 * time.Second
+)
+
+const (
+	// MaxRequestBody bounds every request body: a Telegram update or a
+	// Discord interaction is a few KiB.
+	MaxRequestBody = 1 << 20
+	// maxHeaderBytes bounds a request's headers.
+	maxHeaderBytes = 16 << 10
+)
+
+// newHTTPServer is the bot's HTTP server with its limits.
+func newHTTPServer(h http.Handler) *http.Server {
+	return &http.Server{
+		Handler:           limitBody(h, MaxRequestBody),
+		ReadHeaderTimeout: httpReadHeaderTimeout,
+		ReadTimeout:       httpReadTimeout,
+		WriteTimeout:      httpWriteTimeout,
+		IdleTimeout:       httpIdleTimeout,
+		MaxHeaderBytes:    maxHeaderBytes,
+	}
+}
+
+// limitBody answers 413 to a request that says its body is over n bytes and
+// caps the body of any other at n (http.MaxBytesReader): a handler whose
+// read fails with *http.MaxBytesError should answer 413 too.
+func limitBody(h http.Handler, n int64) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.ContentLength > n {
+			w.Header().Set("Connection", "close")
+			http.Error(w, "request body too large", http.StatusRequestEntityTooLarge)
+			return
+		}
+		r.Body = http.MaxBytesReader(w, r.Body, n)
+		h.ServeHTTP(w, r)
+	})
 }
 
 func envOr(key, def string) string {

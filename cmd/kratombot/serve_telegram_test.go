@@ -21,7 +21,7 @@ const tgTestToken = "555000111:AAE-serve-test-SECRETtoken"
 
 // tgEnv points serve at a fake Bot API with only Telegram configured.
 func tgEnv(t *testing.T, fake *telegramtest.Server) {
-	for _, v := range []string{"DISCORD_BOT_TOKEN", "DISCORD_PUBLIC_KEY", "KRATOMBOT_STORE", "KRATOMBOT_HTTP_ADDR", "TELEGRAM_WEBHOOK_URL", "TELEGRAM_WEBHOOK_SECRET", "KRATOMBOT_REGION", "KRATOMBOT_LOG_TEXT"} {
+	for _, v := range []string{"DISCORD_BOT_TOKEN", "DISCORD_PUBLIC_KEY", "KRATOMBOT_STORE", "KRATOMBOT_HTTP_ADDR", "TELEGRAM_WEBHOOK_URL", "TELEGRAM_WEBHOOK_SECRET", "TELEGRAM_MODE", "KRATOMBOT_REGION", "KRATOMBOT_LOG_TEXT"} {
 		t.Setenv(v, "")
 	}
 	t.Setenv("TELEGRAM_BOT_TOKEN", tgTestToken)

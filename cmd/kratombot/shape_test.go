@@ -99,8 +99,8 @@ func TestCompareBeforeAndAfter(t *testing.T) {
 	if code, out, errs := runCLI(t, "", "test-questions", "--save", run, dir); code != 0 || !strings.Contains(out, "saved this run to") {
 		t.Fatalf("exit %d\n%s\n%s", code, out, errs)
 	}
-	// after: the maintainer moves "cant sleep" to restless-legs' words
-	after := strings.Replace(before, "words: [restless legs, jerky, kicking]", "words: [restless legs, jerky, kicking, cant sleep]", 1)
+	// after: the maintainer teaches restless-legs the phrasing with one example line
+	after := strings.Replace(before, "words: [restless legs, jerky, kicking]", "words: [restless legs, jerky, kicking]\n    examples: [cant sleep]", 1)
 	if after == before {
 		t.Fatal("the minimal fixture changed; update this test")
 	}

@@ -4,6 +4,12 @@
 // sent, and can misbehave on purpose (429 floods, dropped connections, going
 // away and coming back on the same address).
 //
+// Where it matters it behaves as Telegram does, each rule with the place it
+// comes from: the 409 to the earlier of two concurrent getUpdates, at most
+// 100 updates from the offset, webhook delivery and redelivery of what was
+// not answered 2xx, privacy mode in groups, and forum topics
+// (message_thread_id).
+//
 // It is for tests only: it must never listen beyond 127.0.0.1 and never be
 // imported by non-test code.
 package telegramtest
@@ -29,6 +35,7 @@ import (
 // Sent is one sendMessage the bot made that the server accepted.
 type Sent struct {
 	ChatID    int64
+	Thread    int // message_thread_id: the forum topic, 0 for none
 	MessageID int
 	Text      string
 	ParseMode string
@@ -84,7 +91,7 @@ type Server struct {
 	stopped     chan struct{} // closed while the server is down
 	changed     chan struct{} // closed and replaced when updates arrive
 	sentCh      chan struct{} // closed and replaced when a message is sent
-	updates     []tgbotapi.Update
+	updates     []stored
 	nextUpdate  int
 	confirmed   int
 	sent        []Sent
@@ -103,6 +110,33 @@ type Server struct {
 	lastChat    map[int64]time.Time
 	recentSends []time.Time
 	tooMany     int
+
+	// Privacy is the bot's privacy mode, on by default as on Telegram.
+	privacy   bool
+	poll      chan struct{} // closed to end the getUpdates waiting now (409)
+	conflicts int
+	edits     []Edit
+	// webhook delivery
+	deliverTo   string
+	redeliver   time.Duration
+	maxConn     int
+	delivering  map[int]bool
+	retryAt     map[int]time.Time
+	deliveries  map[int]int
+	delivererOn bool
+}
+
+// stored is an update with what tgbotapi.Update cannot carry.
+type stored struct {
+	u      tgbotapi.Update
+	thread int // message_thread_id of a message in a forum topic
+}
+
+// Edit is one editMessageReplyMarkup.
+type Edit struct {
+	ChatID    int64
+	MessageID int
+	Markup    *tgbotapi.InlineKeyboardMarkup
 }
 
 type failure struct {
@@ -121,6 +155,8 @@ func NewServer(tb testing.TB, token string) *Server {
 		changed: make(chan struct{}), sentCh: make(chan struct{}),
 		nextUpdate: 1000, msgIDs: map[int64]int{}, calls: map[string]int{},
 		callTimes: map[string][]time.Time{}, fail: map[string][]failure{}, drop: map[string]int{}, lastChat: map[int64]time.Time{},
+		privacy: true, redeliver: 50 * time.Millisecond, maxConn: 40,
+		delivering: map[int]bool{}, retryAt: map[int]time.Time{}, deliveries: map[int]int{},
 	}
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -147,6 +183,7 @@ func (s *Server) start(ln net.Listener) {
 	s.stopped = make(chan struct{})
 	s.mu.Unlock()
 	srv.Start()
+	s.startDelivery()
 }
 
 // Stop takes the server down: the port refuses connections and long polls in
@@ -182,17 +219,61 @@ func (s *Server) Start() {
 	s.start(ln)
 }
 
-// AddUpdate queues an update for getUpdates (or delivers nothing when a
-// webhook is set: tests post to the webhook themselves) and returns its id.
-func (s *Server) AddUpdate(u tgbotapi.Update) int {
+// AddUpdate queues an update for getUpdates, or for delivery to the
+// webhook when one is set, and returns its id. In privacy mode (the
+// default) a group message the bot would not receive is not queued and 0 is
+// returned.
+func (s *Server) AddUpdate(u tgbotapi.Update) int { return s.AddTopicUpdate(u, 0) }
+
+// AddTopicUpdate is AddUpdate for a message written in a forum topic (or a
+// button pressed on a message in one): the update carries
+// message_thread_id and is_topic_message, which tgbotapi v5.5.1 lacks.
+func (s *Server) AddTopicUpdate(u tgbotapi.Update, thread int) int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if u.Message != nil && !s.receives(u.Message) {
+		return 0
+	}
 	s.nextUpdate++
 	u.UpdateID = s.nextUpdate
-	s.updates = append(s.updates, u)
+	s.updates = append(s.updates, stored{u: u, thread: thread})
 	close(s.changed)
 	s.changed = make(chan struct{})
 	return u.UpdateID
+}
+
+// receives applies privacy mode (https://core.telegram.org/bots/features#privacy-mode):
+// in groups a bot in privacy mode receives commands meant for it
+// (/command@this_bot, and a bare /command when it was the last bot to send
+// to the group), replies to its messages, and messages sent via it; not
+// ordinary messages, even ones that @mention it (reported from real groups
+// by telegraf #545 and others). s.mu is held.
+func (s *Server) receives(m *tgbotapi.Message) bool {
+	if !s.privacy || m.Chat == nil || (m.Chat.Type != "group" && m.Chat.Type != "supergroup") {
+		return true
+	}
+	if m.ReplyToMessage != nil && m.ReplyToMessage.From != nil && m.ReplyToMessage.From.ID == s.Me.ID {
+		return true
+	}
+	if m.ViaBot != nil && m.ViaBot.ID == s.Me.ID {
+		return true
+	}
+	if !strings.HasPrefix(m.Text, "/") {
+		return false
+	}
+	word, _, _ := strings.Cut(strings.Fields(m.Text + " ")[0], "\n")
+	if _, at, ok := strings.Cut(word, "@"); ok {
+		return strings.EqualFold(at, s.Me.UserName)
+	}
+	return s.msgIDs[m.Chat.ID] > 0 // this bot was the last (the only) bot to send there
+}
+
+// SetPrivacy turns privacy mode off, as BotFather's /setprivacy does (or
+// making the bot a group admin): the bot then receives every group message.
+func (s *Server) SetPrivacy(on bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.privacy = on
 }
 
 // Message builds a text message from a person in a private chat whose id
@@ -214,6 +295,12 @@ func GroupMessage(chatID int64, from int64, text string) tgbotapi.Update {
 	return u
 }
 
+// TopicMessage builds a text message in a forum topic of a supergroup; add
+// it with AddTopicUpdate(u, thread).
+func TopicMessage(chatID, from int64, text string) tgbotapi.Update {
+	return GroupMessage(chatID, from, text) // v5.5.1's Chat has no is_forum
+}
+
 // Callback builds a button press on a message the bot sent to chatID.
 func Callback(chatID int64, messageID int, data string) tgbotapi.Update {
 	return tgbotapi.Update{CallbackQuery: &tgbotapi.CallbackQuery{
@@ -221,6 +308,15 @@ func Callback(chatID int64, messageID int, data string) tgbotapi.Update {
 		From:    &tgbotapi.User{ID: chatID, FirstName: "Pat"},
 		Message: &tgbotapi.Message{MessageID: messageID, Chat: &tgbotapi.Chat{ID: chatID, Type: "private"}},
 	}}
+}
+
+// GroupCallback builds a button press by person from on a message the bot
+// sent to a group.
+func GroupCallback(chatID, from int64, messageID int, data string) tgbotapi.Update {
+	u := Callback(chatID, messageID, data)
+	u.CallbackQuery.From = &tgbotapi.User{ID: from, FirstName: "Sam"}
+	u.CallbackQuery.Message.Chat = &tgbotapi.Chat{ID: chatID, Type: "supergroup", Title: "Support group"}
+	return u
 }
 
 // messageIDs numbers the people's messages and button presses.
@@ -327,6 +423,38 @@ func (s *Server) CallbackAnswers() []CallbackAnswer {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return append([]CallbackAnswer(nil), s.answers...)
+}
+
+// Edits lists the editMessageReplyMarkup calls.
+func (s *Server) Edits() []Edit {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]Edit(nil), s.edits...)
+}
+
+// Conflicts counts the getUpdates calls ended with a 409 because another
+// one came in.
+func (s *Server) Conflicts() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.conflicts
+}
+
+// Deliveries counts the webhook requests made for an update.
+func (s *Server) Deliveries(updateID int) int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.deliveries[updateID]
+}
+
+// DeliverTo makes webhook deliveries go to url instead of the registered
+// one. Without it the fake delivers only to a registered URL on 127.0.0.1
+// or localhost: tests never reach the internet.
+func (s *Server) DeliverTo(url string) {
+	s.mu.Lock()
+	s.deliverTo = url
+	s.mu.Unlock()
+	s.startDelivery()
 }
 
 // Commands is the command menu the bot registered.
@@ -499,11 +627,37 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	case "setWebhook":
 		s.mu.Lock()
 		s.webhookURL, s.webhookSec = r.Form.Get("url"), r.Form.Get("secret_token")
+		// https://core.telegram.org/bots/api#setwebhook: max_connections
+		// 1-100, default 40
+		if n, err := strconv.Atoi(r.Form.Get("max_connections")); err == nil && n >= 1 && n <= 100 {
+			s.maxConn = n
+		} else {
+			s.maxConn = 40
+		}
+		s.mu.Unlock()
+		s.startDelivery()
+		ok200(w, true)
+	case "editMessageReplyMarkup":
+		chatID, _ := strconv.ParseInt(r.Form.Get("chat_id"), 10, 64)
+		msgID, _ := strconv.Atoi(r.Form.Get("message_id"))
+		var markup *tgbotapi.InlineKeyboardMarkup
+		if m := r.Form.Get("reply_markup"); m != "" {
+			markup = &tgbotapi.InlineKeyboardMarkup{}
+			if err := json.Unmarshal([]byte(m), markup); err != nil {
+				writeJSON(w, 400, response{ErrorCode: 400, Description: "Bad Request: can't parse reply keyboard markup JSON object"})
+				return
+			}
+		}
+		s.mu.Lock()
+		s.edits = append(s.edits, Edit{ChatID: chatID, MessageID: msgID, Markup: markup})
 		s.mu.Unlock()
 		ok200(w, true)
 	case "deleteWebhook":
 		s.mu.Lock()
 		s.webhookURL, s.webhookSec = "", ""
+		if r.Form.Get("drop_pending_updates") == "true" {
+			s.updates = nil
+		}
 		s.mu.Unlock()
 		ok200(w, true)
 	default:
@@ -511,6 +665,13 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
+// getUpdates follows https://core.telegram.org/bots/api#getupdates: at
+// most limit (1-100, default 100) updates from offset on, an offset
+// confirming every update below it, a wait of up to timeout seconds when
+// there are none, and a 409 while a webhook is set. A second getUpdates
+// while one is waiting ends the earlier with "Conflict: terminated by other
+// getUpdates request; make sure that only one bot instance is running", as
+// Telegram does when two instances poll with one token.
 func (s *Server) getUpdates(w http.ResponseWriter, r *http.Request) {
 	offset, _ := strconv.Atoi(r.Form.Get("offset"))
 	timeout, _ := strconv.Atoi(r.Form.Get("timeout"))
@@ -524,6 +685,20 @@ func (s *Server) getUpdates(w http.ResponseWriter, r *http.Request) {
 		defer t.Stop()
 		wait = t.C
 	}
+	s.mu.Lock()
+	if s.poll != nil {
+		close(s.poll) // the earlier request ends with a 409
+	}
+	mine := make(chan struct{})
+	s.poll = mine
+	s.mu.Unlock()
+	defer func() {
+		s.mu.Lock()
+		if s.poll == mine {
+			s.poll = nil
+		}
+		s.mu.Unlock()
+	}()
 	for {
 		s.mu.Lock()
 		if s.webhookURL != "" {
@@ -532,30 +707,20 @@ func (s *Server) getUpdates(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		if offset > 0 {
-			// an offset confirms every update below it, as on Telegram
-			keep := s.updates[:0]
-			for _, u := range s.updates {
-				if u.UpdateID >= offset {
-					keep = append(keep, u)
-				}
-			}
-			s.updates = keep
-			if offset > s.confirmed {
-				s.confirmed = offset
-			}
+			s.confirm(offset)
 		}
-		var out []tgbotapi.Update
+		var out []json.RawMessage
 		for _, u := range s.updates {
 			if len(out) == limit {
 				break
 			}
-			out = append(out, u)
+			out = append(out, encode(u))
 		}
 		changed, stopped, ignore := s.changed, s.stopped, s.ignoreWait
 		s.mu.Unlock()
 		if len(out) > 0 || wait == nil || ignore {
 			if out == nil {
-				out = []tgbotapi.Update{}
+				out = []json.RawMessage{}
 			}
 			ok200(w, out)
 			return
@@ -564,6 +729,12 @@ func (s *Server) getUpdates(w http.ResponseWriter, r *http.Request) {
 		case <-changed:
 		case <-wait:
 			wait = nil
+		case <-mine:
+			s.mu.Lock()
+			s.conflicts++
+			s.mu.Unlock()
+			writeJSON(w, 409, response{ErrorCode: 409, Description: "Conflict: terminated by other getUpdates request; make sure that only one bot instance is running"})
+			return
 		case <-stopped:
 			hijackClose(w)
 			return
@@ -571,6 +742,166 @@ func (s *Server) getUpdates(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
+}
+
+// confirm forgets the updates below offset. s.mu is held.
+func (s *Server) confirm(offset int) {
+	keep := s.updates[:0]
+	for _, u := range s.updates {
+		if u.u.UpdateID >= offset {
+			keep = append(keep, u)
+		}
+	}
+	clear(s.updates[len(keep):])
+	s.updates = keep
+	if offset > s.confirmed {
+		s.confirmed = offset
+	}
+}
+
+// encode is an update as Telegram sends it, with message_thread_id and
+// is_topic_message for messages in forum topics
+// (https://core.telegram.org/bots/api#message).
+func encode(st stored) json.RawMessage {
+	raw, _ := json.Marshal(st.u)
+	if st.thread == 0 {
+		return raw
+	}
+	var m map[string]any
+	_ = json.Unmarshal(raw, &m)
+	put := func(msg any) {
+		if mm, ok := msg.(map[string]any); ok {
+			mm["message_thread_id"] = st.thread
+			mm["is_topic_message"] = true
+		}
+	}
+	put(m["message"])
+	if cq, ok := m["callback_query"].(map[string]any); ok {
+		put(cq["message"])
+	}
+	raw, _ = json.Marshal(m)
+	return raw
+}
+
+// startDelivery runs the webhook deliverer while a webhook is set.
+func (s *Server) startDelivery() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.delivererOn || s.srv == nil || s.target() == "" {
+		return
+	}
+	s.delivererOn = true
+	go s.deliver(s.stopped)
+}
+
+// target is where webhook requests go, or "". s.mu is held.
+func (s *Server) target() string {
+	if s.webhookURL == "" {
+		return ""
+	}
+	if s.deliverTo != "" {
+		return s.deliverTo
+	}
+	if strings.HasPrefix(s.webhookURL, "http://127.0.0.1:") || strings.HasPrefix(s.webhookURL, "http://localhost:") {
+		return s.webhookURL
+	}
+	return ""
+}
+
+// deliver posts updates to the webhook as Telegram does
+// (https://core.telegram.org/bots/api#setwebhook): each update in its own
+// request with the secret token header, up to max_connections at once, and
+// again later whenever a request was not answered 2xx ("in case of an
+// unsuccessful request, we will give up after a reasonable amount of
+// attempts"; this fake never gives up). An update answered 2xx is gone.
+func (s *Server) deliver(stopped chan struct{}) {
+	client := &http.Client{Timeout: 2 * time.Minute}
+	defer func() {
+		s.mu.Lock()
+		s.delivererOn = false
+		s.mu.Unlock()
+	}()
+	for {
+		s.mu.Lock()
+		url, secret := s.target(), s.webhookSec
+		if url == "" {
+			s.mu.Unlock()
+			return
+		}
+		now := time.Now()
+		next := now.Add(time.Second)
+		busy := 0
+		for id := range s.delivering {
+			if s.delivering[id] {
+				busy++
+			}
+		}
+		for _, st := range s.updates {
+			id := st.u.UpdateID
+			if busy >= s.maxConn {
+				break
+			}
+			if s.delivering[id] {
+				continue
+			}
+			if at, ok := s.retryAt[id]; ok && at.After(now) {
+				if at.Before(next) {
+					next = at
+				}
+				continue
+			}
+			busy++
+			s.delivering[id] = true
+			s.deliveries[id]++
+			go s.post(client, url, secret, st)
+		}
+		changed := s.changed
+		s.mu.Unlock()
+		t := time.NewTimer(time.Until(next))
+		select {
+		case <-stopped:
+			t.Stop()
+			return
+		case <-changed:
+		case <-t.C:
+		}
+		t.Stop()
+	}
+}
+
+func (s *Server) post(client *http.Client, url, secret string, st stored) {
+	id := st.u.UpdateID
+	ok := false
+	req, err := http.NewRequest(http.MethodPost, url, strings.NewReader(string(encode(st))))
+	if err == nil {
+		req.Header.Set("Content-Type", "application/json")
+		if secret != "" {
+			req.Header.Set("X-Telegram-Bot-Api-Secret-Token", secret)
+		}
+		var resp *http.Response
+		if resp, err = client.Do(req); err == nil {
+			ok = resp.StatusCode >= 200 && resp.StatusCode < 300
+			resp.Body.Close()
+		}
+	}
+	s.mu.Lock()
+	delete(s.delivering, id)
+	if ok {
+		delete(s.retryAt, id)
+		keep := s.updates[:0]
+		for _, u := range s.updates {
+			if u.u.UpdateID != id {
+				keep = append(keep, u)
+			}
+		}
+		clear(s.updates[len(keep):])
+		s.updates = keep
+	} else {
+		s.retryAt[id] = time.Now().Add(s.redeliver)
+	}
+	close(s.changed) // wake the deliverer
+	s.changed = make(chan struct{})
+	s.mu.Unlock()
 }
 
 func (s *Server) sendMessage(w http.ResponseWriter, r *http.Request) {
@@ -620,6 +951,7 @@ func (s *Server) sendMessage(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	replyTo, _ := strconv.Atoi(r.Form.Get("reply_to_message_id"))
+	thread, _ := strconv.Atoi(r.Form.Get("message_thread_id"))
 
 	s.mu.Lock()
 	if v := s.checkLimits(chatID, now); v != "" {
@@ -632,7 +964,7 @@ func (s *Server) sendMessage(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.msgIDs[chatID]++
-	m := Sent{ChatID: chatID, MessageID: s.msgIDs[chatID], Text: text, ParseMode: mode, ReplyTo: replyTo, Markup: markup, At: now}
+	m := Sent{ChatID: chatID, Thread: thread, MessageID: s.msgIDs[chatID], Text: text, ParseMode: mode, ReplyTo: replyTo, Markup: markup, At: now}
 	s.sent = append(s.sent, m)
 	close(s.sentCh)
 	s.sentCh = make(chan struct{})

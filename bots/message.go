@@ -1,0 +1,212 @@
+package bots
+
+import (
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/kratombot/kratombot/knowledge"
+)
+
+// message is a person's text read once for every later stage.
+type message struct {
+	whole     analysis   // the first MaxQuestion characters
+	scan      analysis   // up to MaxCrisisScan characters, for crisis phrases
+	sentences []analysis // each sentence of the first MaxCrisisScan characters
+	long      bool       // several sentences: a post, not a question
+	exact     string     // the words as typed, for matching crisis examples
+}
+
+// readMessage normalises and tokenises a message, and splits it into
+// sentences so that a long post is read sentence by sentence.
+func (ix *index) readMessage(text string) message {
+	var m message
+	norm := normalise(text)
+	m.whole = ix.read(norm, true, nil)
+	full := norm
+	if len(text) > MaxQuestion {
+		full = normaliseN(text, MaxCrisisScan)
+		m.scan = ix.read(full, true, nil)
+	} else {
+		m.scan = m.whole
+	}
+	m.exact = strings.Join(tokens(full), " ")
+	for _, s := range sentences(full) {
+		m.sentences = append(m.sentences, ix.read(s, true, nil))
+	}
+	m.long = len(m.sentences) >= 2 && len(m.whole.content) >= 12
+	return m
+}
+
+// sentences splits normalised text at sentence ends and line breaks,
+// joining fragments of one or two words to the sentence before them.
+func sentences(text string) []string {
+	var out []string
+	start := 0
+	flush := func(end int) {
+		s := strings.TrimSpace(text[start:end])
+		start = end + 1
+		if s == "" {
+			return
+		}
+		if len(out) > 0 && len(strings.Fields(s)) < 3 {
+			out[len(out)-1] += " " + s
+			return
+		}
+		out = append(out, s)
+	}
+	for i := 0; i < len(text); i++ {
+		switch text[i] {
+		case '.', '!', '?', '\n', ';':
+			flush(i)
+		}
+	}
+	if start < len(text) {
+		flush(len(text))
+	}
+	return out
+}
+
+// place is a country, state or city that names a region.
+type place struct {
+	words  []string
+	region *knowledge.Region
+}
+
+// places indexes every region's places and name by their first word.
+func placesOf(b *knowledge.Base) map[string][]place {
+	out := map[string][]place{}
+	for _, r := range b.Regions {
+		for _, p := range append([]string{r.Name}, r.Places...) {
+			ws := tokens(normalise(p))
+			if len(ws) == 0 {
+				continue
+			}
+			out[ws[0]] = append(out[ws[0]], place{ws, r})
+		}
+	}
+	for k := range out { // longest first: "new south wales" before "new"
+		ps := out[k]
+		for i := 1; i < len(ps); i++ {
+			for j := i; j > 0 && len(ps[j].words) > len(ps[j-1].words); j-- {
+				ps[j], ps[j-1] = ps[j-1], ps[j]
+			}
+		}
+	}
+	return out
+}
+
+// namedRegion finds the first place named in a message, if any. It reads
+// the words as typed (before the vocabulary), since place names are not
+// slang.
+func (ix *index) namedRegion(text string) *knowledge.Region {
+	ws := tokens(normaliseN(text, MaxQuestion))
+	for i := range ws {
+		for _, p := range ix.places[ws[i]] {
+			if i+len(p.words) <= len(ws) && equal(ws[i:i+len(p.words)], p.words) {
+				return p.region
+			}
+		}
+	}
+	return nil
+}
+
+// followUpTTL is how long the last topic of a chat is remembered for
+// reading a short follow-up; memoryCap bounds how many chats are kept.
+const (
+	followUpTTL = 30 * time.Minute
+	memoryCap   = 20000
+)
+
+// chatMemory keeps, in memory only, the last topic answered in each chat,
+// so that "how long does that last" can be read after "cant sleep". It
+// holds a topic id and a time, never what the person wrote, and is never
+// logged or stored.
+type chatMemory struct {
+	mu  sync.Mutex
+	m   map[string]lastTopic
+	now func() time.Time
+}
+
+type lastTopic struct {
+	topic string
+	at    time.Time
+}
+
+func (c *chatMemory) clock() time.Time {
+	if c.now != nil {
+		return c.now()
+	}
+	return time.Now()
+}
+
+// last returns the chat's last topic if it is recent.
+func (c *chatMemory) last(chat string) (string, bool) {
+	if chat == "" {
+		return "", false
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	l, ok := c.m[chat]
+	if !ok || c.clock().Sub(l.at) > followUpTTL {
+		return "", false
+	}
+	return l.topic, true
+}
+
+// remember sets the chat's last topic; an empty topic forgets it.
+func (c *chatMemory) remember(chat, topic string) {
+	if chat == "" {
+		return
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if topic == "" {
+		delete(c.m, chat)
+		return
+	}
+	if c.m == nil {
+		c.m = map[string]lastTopic{}
+	}
+	now := c.clock()
+	if len(c.m) >= memoryCap {
+		for k, l := range c.m {
+			if now.Sub(l.at) > followUpTTL {
+				delete(c.m, k)
+			}
+		}
+		for k := range c.m { // still full: forget an arbitrary chat
+			if len(c.m) < memoryCap {
+				break
+			}
+			delete(c.m, k)
+		}
+	}
+	c.m[chat] = lastTopic{topic, now}
+}
+
+// followUpWords mark a message that leans on what was said before.
+var followUpWords = map[string]bool{
+	"that": true, "it": true, "this": true, "those": true, "these": true, "them": true,
+	"there": true, "then": true, "thats": true, "its": true, "he": true, "she": true,
+	"him": true, "her": true, "they": true, "one": true,
+}
+
+var followUpStarts = map[string]bool{"and": true, "but": true, "also": true, "so": true, "or": true, "what": true, "how": true}
+
+// looksLikeFollowUp is a short message that refers back ("and at night?",
+// "how long does that last").
+func looksLikeFollowUp(a analysis) bool {
+	if len(a.words) == 0 || len(a.words) > 8 {
+		return false
+	}
+	if followUpStarts[a.words[0]] && len(a.content) <= 3 {
+		return true
+	}
+	for _, w := range a.words {
+		if followUpWords[w] {
+			return true
+		}
+	}
+	return false
+}

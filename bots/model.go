@@ -1,0 +1,264 @@
+package bots
+
+import (
+	"math"
+	"math/rand/v2"
+	"sort"
+)
+
+// This file is the learned part of understanding, in the spirit of Rasa's
+// NLU pipeline: a featurizer turns a tokenised message into sparse features
+// (stems, word pairs, character n-grams), and a multinomial logistic
+// regression, trained at load from the examples in the YAML, turns them
+// into a probability per class. Training is deterministic (fixed seed,
+// fixed order of examples) so the same knowledge always answers the same.
+
+// feat is one active feature of a message and its value.
+type feat struct {
+	id  int32
+	val float32
+}
+
+// Feature groups, weighted so that a whole known word says more than one of
+// its letter groups; letter groups are there so that typos still match.
+const (
+	gStem = iota
+	gPair
+	gChar
+	nGroups
+)
+
+var groupWeight = [nGroups]float32{1.0, 0.8, 0.35}
+
+// featureKey hashes a feature (its group and text) with FNV-1a, so looking
+// one up allocates nothing.
+func featureKey(g int, parts ...string) uint64 {
+	h := uint64(14695981039346656037) ^ uint64(g+1)
+	h *= 1099511628211
+	for i, p := range parts {
+		if i > 0 {
+			h ^= 0xff
+			h *= 1099511628211
+		}
+		for j := 0; j < len(p); j++ {
+			h ^= uint64(p[j])
+			h *= 1099511628211
+		}
+	}
+	return h
+}
+
+// rawFeature is a hashed feature before it is known to a model.
+type rawFeature struct {
+	key uint64
+	g   int
+}
+
+// featurize lists a message's features: content stems, pairs of adjacent
+// words (stop words included: "not breathing", "wake up"), and letter
+// 3- and 4-grams of each word as typed after the vocabulary, with word
+// boundaries marked.
+func featurize(words, all, content []string, out []rawFeature) []rawFeature {
+	out = out[:0]
+	for _, s := range content {
+		out = append(out, rawFeature{featureKey(gStem, s), gStem})
+	}
+	for i := 0; i+1 < len(all); i++ {
+		out = append(out, rawFeature{featureKey(gPair, all[i], all[i+1]), gPair})
+	}
+	var buf [4 * maxWordLen]byte
+	for _, w := range words {
+		if len(w) < 3 || len(w) > maxWordLen || isStop(w) {
+			continue
+		}
+		b := append(buf[:0], '<')
+		b = append(b, w...)
+		b = append(b, '>')
+		for n := 3; n <= 3; n++ {
+			for i := 0; i+n <= len(b); i++ {
+				out = append(out, rawFeature{featureKey(gChar, string(b[i:i+n])), gChar})
+			}
+		}
+	}
+	return out
+}
+
+// linearModel is a multinomial logistic regression over sparse features.
+// Weights are stored feature-major, so scoring a message reads only the
+// rows of its features.
+type linearModel struct {
+	ids     map[uint64]int32 // feature key -> row
+	w       []float32        // rows x classes
+	bias    []float32
+	classes int
+}
+
+// vectorize keeps the features this model knows, weighted by group and
+// scaled to unit length. Unknown features are dropped before scaling, so a
+// word the model never saw (a name, a place) does not lower its confidence.
+func (m *linearModel) vectorize(raw []rawFeature, out []feat) []feat {
+	out = out[:0]
+	var norm float32
+	for _, r := range raw {
+		id, ok := m.ids[r.key]
+		if !ok {
+			continue
+		}
+		dup := false
+		for i := range out { // messages are short; a duplicate just adds weight
+			if out[i].id == id {
+				out[i].val += groupWeight[r.g]
+				dup = true
+				break
+			}
+		}
+		if !dup {
+			out = append(out, feat{id, groupWeight[r.g]})
+		}
+	}
+	for _, f := range out {
+		norm += f.val * f.val
+	}
+	if norm > 0 {
+		inv := float32(1 / math.Sqrt(float64(norm)))
+		for i := range out {
+			out[i].val *= inv
+		}
+	}
+	return out
+}
+
+// scores writes the probability of each class into p (len classes).
+func (m *linearModel) scores(x []feat, p []float32) {
+	copy(p, m.bias)
+	c := m.classes
+	for _, f := range x {
+		row := m.w[int(f.id)*c : int(f.id)*c+c]
+		for k, wk := range row {
+			p[k] += wk * f.val
+		}
+	}
+	softmax(p)
+}
+
+func softmax(p []float32) {
+	mx := float32(math.Inf(-1))
+	for _, v := range p {
+		mx = max(mx, v)
+	}
+	var sum float32
+	for i, v := range p {
+		e := float32(math.Exp(float64(v - mx)))
+		p[i] = e
+		sum += e
+	}
+	for i := range p {
+		p[i] /= sum
+	}
+}
+
+// sample is one training message: its raw features, class and weight.
+type sample struct {
+	raw    []rawFeature
+	class  int
+	weight float32
+}
+
+// trainOptions are the few knobs of training, fixed in code so that a
+// maintainer's edit never needs tuning.
+type trainOptions struct {
+	epochs int
+	rate   float32
+	l2     float32
+	seed   uint64
+}
+
+// Tuned on the development set. The crisis model is held back harder (a
+// larger l2) so that a sentence with a few rare words cannot sound alarming.
+var (
+	topicTraining  = trainOptions{epochs: 10, rate: 0.8, l2: 5e-4, seed: 7}
+	crisisTraining = trainOptions{epochs: 10, rate: 0.8, l2: 2e-3, seed: 7}
+)
+
+// trainLinear fits a model by stochastic gradient descent on the
+// cross-entropy, visiting samples in a seeded shuffle each epoch.
+func trainLinear(samples []sample, classes int, o trainOptions) *linearModel {
+	m := &linearModel{ids: map[uint64]int32{}, classes: classes, bias: make([]float32, classes)}
+	// Only features seen in training become rows; keys are added in sample
+	// order so the layout is the same every time.
+	for _, s := range samples {
+		for _, r := range s.raw {
+			if _, ok := m.ids[r.key]; !ok {
+				m.ids[r.key] = int32(len(m.ids))
+			}
+		}
+	}
+	m.w = make([]float32, len(m.ids)*classes)
+	xs := make([][]feat, len(samples))
+	for i, s := range samples {
+		xs[i] = m.vectorize(s.raw, nil)
+	}
+	order := make([]int, len(samples))
+	for i := range order {
+		order[i] = i
+	}
+	rng := rand.New(rand.NewPCG(o.seed, o.seed^0x9e3779b97f4a7c15))
+	p := make([]float32, classes)
+	active := make([]int, 0, classes)
+	step := 0
+	total := o.epochs * len(samples)
+	for e := 0; e < o.epochs; e++ {
+		rng.Shuffle(len(order), func(i, j int) { order[i], order[j] = order[j], order[i] })
+		for _, i := range order {
+			s := samples[i]
+			x := xs[i]
+			m.scores(x, p)
+			// a rate that falls linearly to a tenth settles the weights
+			rate := o.rate * (1 - 0.9*float32(step)/float32(total)) * s.weight
+			step++
+			p[s.class] -= 1
+			// Only classes with a real gradient are updated: after the first
+			// epoch most probabilities are tiny, and skipping them makes
+			// training several times faster with the same result.
+			active = active[:0]
+			for k := range p {
+				m.bias[k] -= rate * 0.1 * p[k]
+				if p[k] > 1e-3 || p[k] < -1e-3 {
+					active = append(active, k)
+				}
+			}
+			for _, f := range x {
+				row := m.w[int(f.id)*classes : int(f.id)*classes+classes]
+				g := rate * f.val
+				for _, k := range active {
+					row[k] -= g*p[k] + o.l2*row[k]
+				}
+			}
+		}
+	}
+	return m
+}
+
+// ranked is a class and its probability.
+type ranked struct {
+	class int
+	p     float32
+}
+
+// top lists the n most probable classes, best first.
+func top(p []float32, n int) []ranked {
+	out := make([]ranked, 0, len(p))
+	for k, v := range p {
+		out = append(out, ranked{k, v})
+	}
+	sort.Slice(out, func(i, j int) bool {
+		if out[i].p != out[j].p {
+			return out[i].p > out[j].p
+		}
+		return out[i].class < out[j].class
+	})
+	if len(out) > n {
+		out = out[:n]
+	}
+	return out
+}

@@ -1,0 +1,133 @@
+package questions
+
+import (
+	"context"
+	"os"
+	"strings"
+	"testing"
+
+	"github.com/kratombot/kratombot/bots"
+	"github.com/kratombot/kratombot/knowledge"
+)
+
+// floor is the least an evaluation set must score on the shipped knowledge.
+// The figures were measured when the understanding models landed; a change
+// that drops below one has made the bot understand people worse. Crisis
+// recall and false crisis are held as counts.
+type floor struct {
+	helped       float64 // share of ordinary messages answered helpfully
+	short        float64 // share of short, clear questions
+	crisisCaught int     // crisis messages that lead with the right line
+	falseCrisis  int     // at most this many ordinary messages get a crisis reply
+}
+
+var floors = map[string]floor{
+	// measured 218/236 helped, 45/46 short, 88/90 crisis, 2 false crisis
+	"dev": {helped: 0.90, short: 0.95, crisisCaught: 87, falseCrisis: 3},
+	// measured 271/301 helped, 59/62 short, 111/125 crisis, 5 false crisis
+	"heldout": {helped: 0.88, short: 0.93, crisisCaught: 108, falseCrisis: 6},
+}
+
+func TestEvaluationSetsHoldTheirFloors(t *testing.T) {
+	b, err := knowledge.Load(knowledge.Embedded(), knowledge.EmbeddedName)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e, err := bots.New(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range SetNames() {
+		cases, err := LoadSet(name, os.ReadFile)
+		if err != nil {
+			t.Fatal(err)
+		}
+		rep, err := Evaluate(context.Background(), e, cases)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var out strings.Builder
+		rep.Print(&out, name, os.Getenv("EVAL_SET") == name)
+		t.Log("\n" + out.String())
+		f, ok := floors[name]
+		if !ok {
+			t.Errorf("set %s has no floor; measure it and add one", name)
+			continue
+		}
+		helped := float64(rep.Helped) / float64(rep.Everyday)
+		short := rep.Sets["short"]
+		switch {
+		case helped < f.helped:
+			t.Errorf("%s: %.1f%% of ordinary messages helped, below the floor of %.0f%%", name, 100*helped, 100*f.helped)
+		case short != nil && float64(short.Helped)/float64(short.Total) < f.short:
+			t.Errorf("%s: %d/%d short questions answered, below the floor of %.0f%%", name, short.Helped, short.Total, 100*f.short)
+		case rep.CrisisCaught < f.crisisCaught:
+			t.Errorf("%s: %d/%d crisis messages led with the right line, below the floor of %d", name, rep.CrisisCaught, rep.Crisis, f.crisisCaught)
+		case rep.FalseCrisis > f.falseCrisis:
+			t.Errorf("%s: %d ordinary messages got a crisis reply, above the ceiling of %d", name, rep.FalseCrisis, f.falseCrisis)
+		}
+	}
+}
+
+func TestSetsAreWellFormed(t *testing.T) {
+	b, err := knowledge.Load(knowledge.Embedded(), knowledge.EmbeddedName)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cats := map[string]bool{}
+	for _, c := range b.Crisis {
+		cats[c.ID] = true
+	}
+	for _, name := range SetNames() {
+		cases, err := LoadSet(name, os.ReadFile)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, c := range cases {
+			for _, id := range append([]string{c.Topic}, c.Also...) {
+				if _, ok := b.Topic(id); id != "" && !ok {
+					t.Errorf("%s: %q names topic %q, which does not exist", name, c.Q, id)
+				}
+			}
+			if (c.Set == "crisis") != (c.Crisis != "") || (c.Crisis != "" && !cats[c.Crisis]) {
+				t.Errorf("%s: %q: set %s with crisis category %q", name, c.Q, c.Set, c.Crisis)
+			}
+			if _, ok := b.Region(c.Region); c.Region != "" && !ok {
+				t.Errorf("%s: %q names region %q, which does not exist", name, c.Q, c.Region)
+			}
+		}
+	}
+}
+
+// TestNoExampleIsATestMessage: what the bot learns from and what it is
+// measured on never mix.
+func TestNoExampleIsATestMessage(t *testing.T) {
+	b, err := knowledge.Load(knowledge.Embedded(), knowledge.EmbeddedName)
+	if err != nil {
+		t.Fatal(err)
+	}
+	key := func(s string) string { return strings.Join(strings.Fields(strings.ToLower(s)), " ") }
+	learned := map[string]bool{}
+	add := func(ss []string) {
+		for _, s := range ss {
+			learned[key(s)] = true
+		}
+	}
+	for _, tp := range b.Topics {
+		add(tp.Examples)
+		add(tp.Questions)
+	}
+	for _, c := range b.Crisis {
+		add(c.Examples)
+	}
+	add(b.NotCrisis)
+	add(b.OffTopic)
+	for _, name := range SetNames() {
+		cases, _ := LoadSet(name, os.ReadFile)
+		for _, c := range cases {
+			if learned[key(c.Q)] {
+				t.Errorf("%s: %q is also in the knowledge's examples; the set must stay unseen", name, c.Q)
+			}
+		}
+	}
+}
