@@ -4,8 +4,11 @@ import (
 	"fmt"
 	"regexp"
 	"slices"
+	"sort"
 	"strings"
 	"unicode"
+
+	"github.com/agnivade/levenshtein"
 )
 
 // RequiredCrisis are the crisis categories every knowledge base must define:
@@ -303,4 +306,60 @@ func checkText(what, text string, at func(off int) Position, errf func(Position,
 			errf(at(loc[0]), c.message, what, text[loc[0]:loc[1]])
 		}
 	}
+}
+
+// missingRefs gathers the places that name a topic id that does not exist,
+// so that a renamed topic gives one problem, not one per place naming it.
+type missingRefs map[string][]missingRef
+
+type missingRef struct {
+	at      Position
+	message string
+}
+
+func (m missingRefs) add(id string, at Position, message string) {
+	m[id] = append(m[id], missingRef{at, message})
+}
+
+// report says each missing id once when several places name it, and
+// suggests the existing id closest to it.
+func (m missingRefs) report(ids map[string]*Topic, errf func(Position, string, ...any)) {
+	names := make([]string, 0, len(m))
+	for id := range m {
+		names = append(names, id)
+	}
+	sort.Strings(names)
+	for _, id := range names {
+		refs := m[id]
+		hint := ""
+		if near := closest(id, ids); near != "" {
+			hint = fmt.Sprintf("; did you mean %q?", near)
+		}
+		if len(refs) < 3 {
+			for _, r := range refs {
+				errf(r.at, "%s%s", r.message, hint)
+			}
+			continue
+		}
+		var others []string
+		for _, r := range refs[1:min(len(refs), 6)] {
+			others = append(others, fmt.Sprintf("%s:%d", r.at.File, r.at.Line))
+		}
+		if len(refs) > 6 {
+			others = append(others, "...")
+		}
+		errf(refs[0].at, "topic %q does not exist, but %d places name it (here, and %s); if it was renamed, use its new id in each place, or rename it back%s",
+			id, len(refs), strings.Join(others, ", "), hint)
+	}
+}
+
+// closest is the existing topic id nearest to a missing one, if any is near.
+func closest(id string, ids map[string]*Topic) string {
+	best, bestD := "", 4
+	for c := range ids {
+		if d := levenshtein.ComputeDistance(id, c); d < bestD || d == bestD && c < best {
+			best, bestD = c, d
+		}
+	}
+	return best
 }

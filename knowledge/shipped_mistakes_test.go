@@ -74,6 +74,47 @@ func TestMistakesInTheShippedFiles(t *testing.T) {
 		{"the '- ' of a topic lost", edit(topic, func(l string) string { return "    " + l[len("  - "):] }), "", topic, 5,
 			"a new entry seems to start here without its '- '"},
 	}
+	// a topic renamed while other topics and examples still name it: one
+	// problem at the first place naming it, with the new id suggested
+	renamed, first := "", Position{}
+	for _, l := range lines {
+		if !strings.HasPrefix(l, "  - id: ") {
+			continue
+		}
+		id := strings.TrimPrefix(l, "  - id: ")
+		related := regexp.MustCompile(`^\s+related: \[.*\b` + regexp.QuoteMeta(id) + `\b`)
+		var at []Position
+		for _, n := range names {
+			for i, fl := range strings.Split(string(shipped[n].Data), "\n") {
+				if related.MatchString(fl) {
+					at = append(at, Position{"knowledge/" + n, i + 1, strings.Index(fl, id) + 1})
+				}
+			}
+		}
+		if len(at) >= 3 {
+			renamed, first = id, at[0]
+			break
+		}
+	}
+	if renamed == "" {
+		t.Fatal("no faq topic is named as related by three others; update this test")
+	}
+	line := 0
+	for i, l := range lines {
+		if l == "  - id: "+renamed {
+			line = i + 1
+		}
+	}
+	tests = append(tests, struct {
+		name    string
+		text    string
+		file    string
+		at      int
+		col     int
+		message string
+	}{"a topic renamed", edit(line, func(l string) string { return l + "s" }), "", 0, 0,
+		fmt.Sprintf("topic %q does not exist, but ", renamed)})
+
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			fsys := fstest.MapFS{}
@@ -87,6 +128,12 @@ func TestMistakesInTheShippedFiles(t *testing.T) {
 			fsys[name] = &fstest.MapFile{Data: []byte(tt.text)}
 			_, ps := Check(fsys, "knowledge")
 			want := fmt.Sprintf("knowledge/%s:%d:%d: ", name, tt.at, tt.col)
+			if tt.at == 0 { // the renamed topic: at the first place naming it
+				want = first.String() + ": "
+				if !strings.Contains(ps.Error(), fmt.Sprintf(`did you mean %q?`, renamed+"s")) {
+					t.Errorf("the new id should be suggested: %v", ps)
+				}
+			}
 			if len(ps) != 1 || !strings.HasPrefix(ps[0].String(), want) || !strings.Contains(ps[0].Message, tt.message) {
 				t.Errorf("want one problem %s...%s, got %d:\n%v", want, tt.message, len(ps), ps)
 			}

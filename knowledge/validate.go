@@ -48,6 +48,7 @@ func validate(b *Base, dir string) Problems {
 		errf(folder, "there are no topics; add a file with 'topics:'")
 	}
 	ids := map[string]*Topic{}
+	missing := missingRefs{}
 	words := map[string]*Topic{}
 	questions := map[string]*Topic{}
 	for _, t := range b.Topics {
@@ -128,7 +129,7 @@ func validate(b *Base, dir string) Problems {
 	for _, t := range b.Topics {
 		for i, r := range t.Related {
 			if _, ok := ids[r]; !ok {
-				errf(t.AtItem("related", i), "topic %q lists related topic %q, which does not exist; check the spelling or add that topic", t.ID, r)
+				missing.add(r, t.AtItem("related", i), fmt.Sprintf("topic %q lists related topic %q, which does not exist; check the spelling or add that topic", t.ID, r))
 			} else if r == t.ID {
 				errf(t.At("related"), "topic %q lists itself as related; remove it", t.ID)
 			}
@@ -267,7 +268,7 @@ func validate(b *Base, dir string) Problems {
 			errf(e.Pos, "example %q gives both topic and kind; keep one", e.Q)
 		case e.Topic != "":
 			if _, ok := ids[e.Topic]; !ok {
-				errf(e.At("topic"), "example %q expects topic %q, which does not exist", e.Q, e.Topic)
+				missing.add(e.Topic, e.At("topic"), fmt.Sprintf("example %q expects topic %q, which does not exist", e.Q, e.Topic))
 			}
 		case e.Kind != "":
 			switch e.Kind {
@@ -279,6 +280,7 @@ func validate(b *Base, dir string) Problems {
 			errf(e.Pos, "example %q needs 'topic:' or 'kind:'", e.Q)
 		}
 	}
+	missing.report(ids, errf)
 	if b.Threshold < 0 || b.Threshold > 1 {
 		errf(folder, "threshold %v must be between 0 and 1 (0.85 means 85%% of examples must pass)", b.Threshold)
 	}
