@@ -146,7 +146,10 @@ func folderOf(p string) (string, error) {
 // usePath applies a command's positional PATH: the knowledge folder (or a
 // file in it). It returns the path back when it is a file outside the
 // --knowledge folder, for test-questions to read as extra examples.
-func (k *knowledgeFlags) usePath(p string) (extra string, err error) {
+func (k *knowledgeFlags) usePath(fs *flag.FlagSet, p string) (extra string, err error) {
+	if p != "" && !flagGiven(fs, "knowledge") {
+		k.dir = "" // a PATH typed on the command line wins over KRATOMBOT_KNOWLEDGE
+	}
 	if p == "" {
 		if k.dir != "" {
 			k.dir, err = folderOf(k.dir)
@@ -173,6 +176,12 @@ func (k *knowledgeFlags) usePath(p string) (extra string, err error) {
 		return "", exitError{code: 2, msg: fmt.Sprintf("two knowledge folders given (--knowledge %s and %s); give one", kdir, p)}
 	}
 	return p, nil
+}
+
+func flagGiven(fs *flag.FlagSet, name string) bool {
+	given := false
+	fs.Visit(func(f *flag.Flag) { given = given || f.Name == name })
+	return given
 }
 
 func sameFolder(a, b string) bool {
