@@ -6,6 +6,11 @@
 #   docker build --build-arg VERSION=$(git describe --always --dirty) -t kratombot .
 #   docker run --rm -e TELEGRAM_BOT_TOKEN -p 8080:8080 kratombot
 #
+# Checking a knowledge edit needs no Go, only this image (docs/maintainers.md):
+#
+#   docker run --rm -v "$PWD/knowledge:/knowledge:ro" kratombot validate /knowledge
+#   docker run --rm -v "$PWD/knowledge:/knowledge:ro" kratombot test-questions /knowledge
+#
 # Configuration is by environment variables (see README.md). The image
 # listens on :8080 for /healthz, /readyz, /metrics and webhooks. For the
 # opt-in feedback store, mount a volume on /data and set

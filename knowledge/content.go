@@ -3,7 +3,12 @@ package knowledge
 import (
 	"fmt"
 	"regexp"
+	"slices"
+	"sort"
 	"strings"
+	"unicode"
+
+	"github.com/agnivade/levenshtein"
 )
 
 // RequiredCrisis are the crisis categories every knowledge base must define:
@@ -25,37 +30,99 @@ func requiredIDs() string {
 	return strings.Join(ids, ", ")
 }
 
-// Number words and measures, for amounts written in words.
-const (
-	numberWords = `half|quarter|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|fifteen|twenty|thirty|a few|a couple of|several|\d+(?:\.\d+)?`
-	measures    = `teaspoons?|tablespoons?|tsps?|tbsps?|spoons?|spoonfuls?|capsules?|caps|pills?|tablets?|grams?|gs|milligrams?|mgs?|scoops?|cups?|shots?|drops?|doses?|servings?`
+// Number words and measures, for amounts written in words ("half a
+// teaspoon", "one capsule"). A scan over words, not a regular expression:
+// the pattern was slow on large knowledge bases.
+var (
+	numberWords = set("half quarter one two three four five six seven eight nine ten eleven twelve fifteen twenty thirty couple")
+	measures    = set("teaspoon teaspoons tablespoon tablespoons tsp tsps tbsp tbsps spoon spoons spoonful spoonfuls capsule capsules caps pill pills tablet tablets gram grams gs milligram milligrams mg mgs scoop scoops cup cups shot shots drop drops dose doses serving servings")
+	// between the number and the measure: "half a teaspoon", "two heaped spoons"
+	fillers = set("a an of level heaped heaping and")
 )
 
+func set(words string) map[string]bool {
+	m := map[string]bool{}
+	for _, w := range strings.Fields(words) {
+		m[w] = true
+	}
+	return m
+}
+
+// findAmountWords finds each measure with a number before it.
+func findAmountWords(s string) [][]int {
+	type span struct {
+		w          string
+		start, end int
+	}
+	var toks []span
+	start := -1
+	for i, r := range s + " " {
+		inWord := unicode.IsLetter(r) || unicode.IsDigit(r) || r == '.'
+		switch {
+		case inWord && start < 0:
+			start = i
+		case !inWord && start >= 0:
+			toks = append(toks, span{strings.ToLower(strings.Trim(s[start:i], ".")), start, i})
+			start = -1
+		}
+	}
+	var out [][]int
+	for i, t := range toks {
+		if !measures[t.w] {
+			continue
+		}
+		for j := i - 1; j >= 0 && j >= i-4; j-- {
+			w := toks[j].w
+			if numberWords[w] || w != "" && strings.Trim(w, "0123456789.") == "" {
+				out = append(out, []int{toks[j].start, t.end})
+				break
+			}
+			if !fillers[w] {
+				break
+			}
+		}
+	}
+	return out
+}
+
 var (
-	amountWordsRe = regexp.MustCompile(`(?i)\b(?:` + numberWords + `)(?:\s+and\s+a\s+half)?(?:\s+(?:a|an|of\s+a|of\s+an))?\s+(?:level\s+|heaped\s+|heaping\s+)?(?:` + measures + `)\b`)
 	scheduleRe    = regexp.MustCompile(`(?i)\b(?:every|each)\s+(?:two|three|four|five|six|seven|other|few|\d+)\s+(?:days?|weeks?|hours?)\b|\b(?:by|cut|drop|reduce)\s+(?:\d+|ten|twenty|twenty-five|fifty)\s?(?:%|percent)`)
 	phoneInTextRe = regexp.MustCompile(`\+?\(?\d[\d\-. ()]{5,}\d|(?i:\b(?:call|text|dial|ring|phone)\s+)\d{3,4}\b`)
 	linkRe        = regexp.MustCompile(`(?i)\bhttps?://\S+|\bwww\.\S+`)
-	wordRe        = regexp.MustCompile(`[\p{L}\p{N}']+`)
 	keyLineRe     = regexp.MustCompile(`(?m)^[ \t]*([a-z_]+):(?:\s|$)`)
 )
 
 // answerChecks are the things an answer must never hold, found by pattern.
-// Each message takes the topic id and the text found.
+// Each message takes what holds the text (the answer of "sleep") and the
+// text found. A check runs its
+// pattern only on answers holding one of its hints (lowercased), which
+// keeps a large knowledge base quick to load: most answers hold none.
 var answerChecks = []struct {
+	hints   []string
 	find    func(string) [][]int
 	message string
 }{
-	{func(s string) [][]int {
+	{[]string{"0", "1", "2", "3", "4", "5", "6", "7", "8", "9"}, func(s string) [][]int {
 		if loc := findDose(s); loc != nil {
 			return [][]int{loc}
 		}
 		return nil
-	}, "the answer of %q names an amount (%q); the bot never gives doses or amounts, so say 'a clinician plans this' instead"},
-	{all(amountWordsRe), "the answer of %q names an amount in words (%q); the bot never gives doses or amounts, in digits or words, so say 'a clinician plans this' instead"},
-	{all(scheduleRe), "the answer of %q gives a schedule (%q); the bot never gives taper schedules, so say 'a clinician plans the pace with you' instead"},
-	{all(phoneInTextRe), "the answer of %q has a phone number (%q); the bot adds the right helpline for each person's region by itself, so remove it (helplines belong in referrals.yaml)"},
-	{all(linkRe), "the answer of %q has a web address (%q); put it under 'sources:' or in referrals.yaml, where it is checked, and name the service in words here"},
+	}, "%s names an amount (%q); the bot never gives doses or amounts, so say 'a clinician plans this' instead"},
+	{[]string{"spoon", "tsp", "tbsp", "cap", "pill", "tablet", "gram", "mg", " gs", "scoop", "cup", "shot", "drop", "dose", "serving"},
+		findAmountWords, "%s names an amount in words (%q); the bot never gives doses or amounts, in digits or words, so say 'a clinician plans this' instead"},
+	{[]string{"every", "each", "%", "percent"}, all(scheduleRe), "%s gives a schedule (%q); the bot never gives taper schedules, so say 'a clinician plans the pace with you' instead"},
+	{[]string{"0", "1", "2", "3", "4", "5", "6", "7", "8", "9"}, all(phoneInTextRe), "%s has a phone number (%q); the bot adds the right helpline for each person's region by itself, so remove it (helplines belong in referrals.yaml)"},
+	{[]string{"http", "www."}, all(linkRe), "%s has a web address (%q); put it under 'sources:' or in referrals.yaml, where it is checked, and name the service in words here"},
+}
+
+// hinted says whether lower holds one of the hints.
+func hinted(lower string, hints []string) bool {
+	for _, h := range hints {
+		if strings.Contains(lower, h) {
+			return true
+		}
+	}
+	return false
 }
 
 func all(re *regexp.Regexp) func(string) [][]int {
@@ -75,6 +142,9 @@ var topicKeys = func() map[string]bool {
 
 // strayKey finds a line of text that starts with a topic key.
 func strayKey(text string) (string, int) {
+	if !strings.Contains(text, ":") {
+		return "", 0
+	}
 	for _, m := range keyLineRe.FindAllStringSubmatchIndex(text, -1) {
 		if k := text[m[2]:m[3]]; topicKeys[k] {
 			return k, m[2]
@@ -149,39 +219,147 @@ func checkPlaces(b *Base, errf func(Position, string, ...any)) {
 // checkVocabularyUsed warns about a vocabulary entry whose meaning no topic,
 // crisis phrase or trigger uses: the words it maps lead nowhere.
 func checkVocabularyUsed(b *Base, warnf func(Position, string, ...any)) {
-	var all strings.Builder
-	write := func(ss ...string) {
-		for _, s := range ss {
-			all.WriteString(" ")
-			all.WriteString(strings.ToLower(s))
-			all.WriteString(" ")
+	needed := map[string]bool{} // the words of every means:, found or not
+	for _, s := range b.Synonyms {
+		for _, w := range words(strings.ToLower(s.Means)) {
+			needed[w] = false
+		}
+	}
+	if len(needed) == 0 {
+		return
+	}
+	look := func(texts ...string) {
+		for _, t := range texts {
+			eachWord(t, func(w string) {
+				if found, ok := needed[w]; ok && !found {
+					needed[w] = true
+				} else if !ok && w != strings.ToLower(w) { // most text is lowercase already
+					if found, ok := needed[strings.ToLower(w)]; ok && !found {
+						needed[strings.ToLower(w)] = true
+					}
+				}
+			})
 		}
 	}
 	for _, t := range b.Topics {
-		write(t.Title, t.Answer)
-		write(t.Words...)
-		write(t.Questions...)
-		write(t.Examples...)
+		look(t.Title, t.Answer)
+		look(t.Words...)
+		look(t.Questions...)
+		look(t.Examples...)
 	}
 	for _, c := range b.Crisis {
-		write(c.Phrases...)
-		write(c.Examples...)
+		look(c.Phrases...)
+		look(c.Examples...)
 	}
 	tr := b.Triggers
 	for _, l := range [][]string{tr.Greeting, tr.Thanks, tr.Help, tr.Dosing, b.OffTopic, b.NotCrisis} {
-		write(l...)
-	}
-	used := map[string]bool{}
-	for _, w := range wordRe.FindAllString(all.String(), -1) {
-		used[w] = true
+		look(l...)
 	}
 	for _, s := range b.Synonyms {
 		unused := false
-		for _, w := range wordRe.FindAllString(strings.ToLower(s.Means), -1) {
-			unused = unused || !used[w]
+		for _, w := range words(strings.ToLower(s.Means)) {
+			unused = unused || !needed[w]
 		}
 		if unused {
 			warnf(s.At("means"), "vocabulary entry %q is used by no topic, crisis phrase or trigger, so its words lead nowhere; add %q to a topic's words, or fix the spelling of means:", s.Means, s.Means)
 		}
 	}
+}
+
+// eachWord calls f with each word of text (letters, digits, apostrophes),
+// without copying.
+func eachWord(text string, f func(string)) {
+	start := -1
+	for i, r := range text {
+		in := unicode.IsLetter(r) || unicode.IsNumber(r) || r == '\''
+		if in && start < 0 {
+			start = i
+		} else if !in && start >= 0 {
+			f(text[start:i])
+			start = -1
+		}
+	}
+	if start >= 0 {
+		f(text[start:])
+	}
+}
+
+// words splits text into words (letters, digits and apostrophes).
+func words(text string) []string {
+	return strings.FieldsFunc(text, func(r rune) bool { return !unicode.IsLetter(r) && !unicode.IsNumber(r) && r != '\'' })
+}
+
+// checkText runs the answer checks on one text people read: what names it
+// in messages, and at says where a byte offset of it stands.
+func checkText(what, text string, at func(off int) Position, errf func(Position, string, ...any)) {
+	var found [][]int // one problem for one piece of text, from the first check that finds it
+	lower := strings.ToLower(text)
+	for _, c := range answerChecks {
+		if !hinted(lower, c.hints) {
+			continue
+		}
+		for _, loc := range c.find(text) {
+			if slices.ContainsFunc(found, func(f []int) bool { return loc[0] < f[1] && f[0] < loc[1] }) {
+				continue
+			}
+			found = append(found, loc)
+			errf(at(loc[0]), c.message, what, text[loc[0]:loc[1]])
+		}
+	}
+}
+
+// missingRefs gathers the places that name a topic id that does not exist,
+// so that a renamed topic gives one problem, not one per place naming it.
+type missingRefs map[string][]missingRef
+
+type missingRef struct {
+	at      Position
+	message string
+}
+
+func (m missingRefs) add(id string, at Position, message string) {
+	m[id] = append(m[id], missingRef{at, message})
+}
+
+// report says each missing id once when several places name it, and
+// suggests the existing id closest to it.
+func (m missingRefs) report(ids map[string]*Topic, errf func(Position, string, ...any)) {
+	names := make([]string, 0, len(m))
+	for id := range m {
+		names = append(names, id)
+	}
+	sort.Strings(names)
+	for _, id := range names {
+		refs := m[id]
+		hint := ""
+		if near := closest(id, ids); near != "" {
+			hint = fmt.Sprintf("; did you mean %q?", near)
+		}
+		if len(refs) < 3 {
+			for _, r := range refs {
+				errf(r.at, "%s%s", r.message, hint)
+			}
+			continue
+		}
+		var others []string
+		for _, r := range refs[1:min(len(refs), 6)] {
+			others = append(others, fmt.Sprintf("%s:%d", r.at.File, r.at.Line))
+		}
+		if len(refs) > 6 {
+			others = append(others, "...")
+		}
+		errf(refs[0].at, "topic %q does not exist, but %d places name it (here, and %s); if it was renamed, use its new id in each place, or rename it back%s",
+			id, len(refs), strings.Join(others, ", "), hint)
+	}
+}
+
+// closest is the existing topic id nearest to a missing one, if any is near.
+func closest(id string, ids map[string]*Topic) string {
+	best, bestD := "", 4
+	for c := range ids {
+		if d := levenshtein.ComputeDistance(id, c); d < bestD || d == bestD && c < best {
+			best, bestD = c, d
+		}
+	}
+	return best
 }

@@ -148,6 +148,15 @@ func prop(s *jsonschema.Schema, key string) *jsonschema.Schema {
 
 func maxLen(n uint64) *uint64 { return &n }
 
+// describe sets the hover text of keys that have no doc comment in schema.go.
+func describe(s *jsonschema.Schema, texts map[string]string) {
+	for k, d := range texts {
+		if p := prop(s, k); p.Description == "" {
+			p.Description = d
+		}
+	}
+}
+
 func (Topic) JSONSchemaExtend(s *jsonschema.Schema) {
 	required(s, "id", "title", "kind", "answer", "sources", "reviewed")
 	prop(s, "id").Pattern = idRe.String()
@@ -156,6 +165,15 @@ func (Topic) JSONSchemaExtend(s *jsonschema.Schema) {
 	prop(s, "reviewed").Pattern = `^\d{4}-\d{2}-\d{2}$`
 	prop(s, "reviewed").Description = "The day someone last checked this topic against its sources, as YYYY-MM-DD."
 	prop(s, "related").Items.Pattern = idRe.String()
+	describe(s, map[string]string{
+		"id":        "A short name in lowercase words joined by hyphens, like restless-legs. Never change it once published.",
+		"title":     "A few words people see as a heading and on buttons (under 100 characters).",
+		"words":     "Words and short phrases people type that mean this topic.",
+		"questions": "Whole questions people ask that this topic answers.",
+		"answer":    "The answer, written as 'answer: |' with the text indented below. No doses, amounts, phone numbers or links.",
+		"related":   "Ids of other topics offered as buttons after this answer.",
+		"sources":   "Where the facts come from: a title and an https:// url each.",
+	})
 }
 
 func (Kind) JSONSchema() *jsonschema.Schema {
@@ -173,24 +191,68 @@ func (Region) JSONSchemaExtend(s *jsonschema.Schema) {
 	prop(s, "code").Pattern = codeRe.String()
 	prop(s, "emergency").Pattern = `[0-9]`
 	prop(s, "emergency").Description = "The number people dial in an emergency, in straight quotes, like \"911\"."
+	describe(s, map[string]string{
+		"code":     "2 to 4 capital letters, like US or INTL.",
+		"name":     "The region's name as people see it.",
+		"aliases":  "Other names people type for /region, like usa or britain.",
+		"referral": "The helplines every message in this region ends with.",
+		"crisis":   "The suicide and crisis lines, shown first in a crisis.",
+		"more":     "Further services shown by /resources.",
+	})
 }
 
-func (Contact) JSONSchemaExtend(s *jsonschema.Schema) { required(s, "name") }
+func (Contact) JSONSchemaExtend(s *jsonschema.Schema) {
+	required(s, "name")
+	describe(s, map[string]string{
+		"phone": "Digits, spaces and hyphens, like 1-800-662-4357; in quotes when only digits, like \"988\".",
+		"text":  "A number people can text, like \"988\".",
+		"url":   "A web address starting with https://.",
+		"note":  "A few words such as opening hours.",
+	})
+}
 
 func (CrisisCategory) JSONSchemaExtend(s *jsonschema.Schema) {
 	required(s, "id", "contact", "message", "phrases", "examples")
 	prop(s, "contact").Enum = []any{ContactCrisis, ContactEmergency}
 	prop(s, "contact").Description = "crisis: show the crisis line first; emergency: show the emergency number first."
+	describe(s, map[string]string{
+		"id":      "One of suicide, self-harm, harm-to-others, overdose, seizure, medical-emergency, or a new one.",
+		"message": "What the person reads first, after the crisis line or emergency number.",
+		"phrases": "Two or three words that, in a message, mean this crisis. Never one everyday word.",
+	})
 }
 
-func (Synonym) JSONSchemaExtend(s *jsonschema.Schema) { required(s, "means", "words") }
+func (Synonym) JSONSchemaExtend(s *jsonschema.Schema) {
+	required(s, "means", "words")
+	describe(s, map[string]string{
+		"means": "The word the topics use.",
+		"words": "Slang, short forms and misspellings people type for it.",
+	})
+}
 
 func (Example) JSONSchemaExtend(s *jsonschema.Schema) {
 	required(s, "q")
 	prop(s, "kind").Enum = []any{"crisis", "fallback", "dosing", "greeting", "thanks", "help"}
+	describe(s, map[string]string{
+		"q":     "The question as people type it.",
+		"topic": "The id of the topic it must reach.",
+		"kind":  "Or the kind of reply it must get instead of a topic.",
+	})
 }
 
 func (file) JSONSchemaExtend(s *jsonschema.Schema) {
 	prop(s, "threshold").Minimum = "0"
 	prop(s, "threshold").Maximum = "1"
+	describe(s, map[string]string{
+		"topics":         "Symptoms, treatment steps and common questions.",
+		"default_region": "The region code used when a person has not chosen one.",
+		"regions":        "Helplines by country or area.",
+		"categories":     "Crisis categories: phrases that mean someone may be in danger now.",
+		"synonyms":       "Slang, short forms and misspellings, and what they mean.",
+		"messages":       "The bot's fixed texts outside topics.",
+		"triggers":       "Words that mark small talk and dosing questions.",
+		"dosing_related": "Topics offered after the bot declines a dosing question.",
+		"threshold":      "The share of example questions that must pass, like 0.85.",
+		"examples":       "Example questions with the topic or kind each must reach (test-questions).",
+	})
 }

@@ -206,15 +206,25 @@ func parse(name string, data []byte) (*file, Problems) {
 	f := &file{}
 	var ps Problems
 	if err := root.Decode(f); err != nil {
+		// A value of the wrong type or a key given twice leaves the file
+		// half-decoded: what follows from it (a topic without words, ids
+		// that no longer exist) would only bury the cause, so stop here.
 		var te *yaml.TypeError
 		if errors.As(err, &te) {
 			for _, e := range te.Errors {
-				ps = append(ps, yamlProblem(name, e))
+				p := yamlProblem(name, e)
+				if p.Pos.Col == 1 { // the library gives lines only: point at the key
+					line := lineAt(data, p.Pos.Line)
+					p.Pos.Col = len(line) - len(strings.TrimLeft(line, " -")) + 1
+				}
+				ps = append(ps, p)
 			}
 			ps = missingDash(name, data, ps)
 		} else {
 			ps = append(ps, yamlProblem(name, err.Error()))
 		}
+		curlyValues(name, root, &ps)
+		return nil, ps
 	}
 	annotate(name, root, reflect.ValueOf(f), &ps)
 	curlyValues(name, root, &ps)

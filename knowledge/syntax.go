@@ -3,6 +3,7 @@ package knowledge
 import (
 	"bytes"
 	"fmt"
+	"regexp"
 	"strings"
 	"unicode/utf8"
 
@@ -203,12 +204,37 @@ func unclosedQuote(name string, data []byte) (Problem, bool) {
 				break
 			}
 		}
+		col := l.indent + strings.Index(l.body, v) + 1
 		if !closed {
-			col := l.indent + strings.Index(l.body, v) + 1
 			return Problem{Pos: Position{name, l.no, col}, Message: fmt.Sprintf("the quote (%c) opened here is not closed on this line; add %c at the end of the text", q, q)}, true
+		}
+		if rest := strings.TrimSpace(v[closedAt(v, q)+1:]); rest != "" && !strings.HasPrefix(rest, "#") && !strings.HasPrefix(rest, ",") && !strings.HasPrefix(rest, "]") && !strings.HasPrefix(rest, "}") {
+			msg := "the text goes on after its closing quote; to put a \" inside \"...\", write \\\" (or use ' ... ' around the text)"
+			if q == '\'' {
+				msg = "the text goes on after its closing quote; to put an apostrophe inside '...', write it twice ('') or use \"...\" around the text"
+			}
+			return Problem{Pos: Position{name, l.no, col}, Message: msg}, true
 		}
 	}
 	return Problem{}, false
+}
+
+// closedAt is the index of the quote closing v, which opens with q.
+func closedAt(v string, q byte) int {
+	for i := 1; i < len(v); i++ {
+		if q == '"' && v[i] == '\\' {
+			i++
+			continue
+		}
+		if v[i] == q {
+			if q == '\'' && i+1 < len(v) && v[i+1] == '\'' {
+				i++
+				continue
+			}
+			return i
+		}
+	}
+	return len(v) - 1
 }
 
 // indentProblem finds the first line whose indentation no line above
@@ -217,8 +243,9 @@ func unclosedQuote(name string, data []byte) (Problem, bool) {
 // text above is named as such.
 func indentProblem(name string, data []byte) (Problem, bool) {
 	lines := contentLines(data)
-	var stack []int // indentation of the open levels
-	opens := false  // the line above ends with "key:" and opens a level
+	var stack []int          // indentation of the open levels
+	dashes := map[int]bool{} // levels opened by a "- " line: every line there is one
+	opens := false           // the line above ends with "key:" and opens a level
 	wasBlock := false
 	for _, l := range lines {
 		top := -1
@@ -229,6 +256,7 @@ func indentProblem(name string, data []byte) (Problem, bool) {
 		switch {
 		case l.indent > top && (opens || top < 0):
 			stack = append(stack, l.indent)
+			dashes[l.indent] = strings.HasPrefix(l.body, "- ")
 		case l.indent > top:
 			if !isKey(l.body) && !strings.HasPrefix(l.body, "- ") {
 				opens, wasBlock = false, false
@@ -241,6 +269,15 @@ func indentProblem(name string, data []byte) (Problem, bool) {
 			}
 			if len(stack) == 0 || stack[len(stack)-1] != l.indent {
 				return Problem{Pos: at, Message: fmt.Sprintf("this line is indented %d space(s), which matches no line above it; line it up exactly with the keys of its entry (or its '- ')", l.indent)}, true
+			}
+			if dashes[l.indent] && !strings.HasPrefix(l.body, "- ") && l.body != "-" {
+				return Problem{Pos: at, Message: fmt.Sprintf("this line is indented like the '- ' of the entries (%d spaces) but does not start with '- '; if it belongs to the entry above, indent it %d spaces like that entry's keys", l.indent, l.indent+2)}, true
+			}
+		}
+		if strings.HasPrefix(l.body, "- ") {
+			// a new entry: the levels inside the previous one are closed
+			for len(stack) > 0 && stack[len(stack)-1] > l.indent {
+				stack = stack[:len(stack)-1]
 			}
 		}
 		if !isKey(l.body) && !strings.HasPrefix(l.body, "- ") {
@@ -263,6 +300,22 @@ func indentProblem(name string, data []byte) (Problem, bool) {
 // indentErrors are the library's messages for an indentation it cannot follow.
 var indentErrors = []string{"did not find expected key", "did not find expected '-' indicator", "could not find expected ':'", "block sequence entries are not allowed", "did not find expected node content"}
 
+var keyNoSpaceRe = regexp.MustCompile(`^(?:- )?([a-z_]+):([^\s/].*)$`)
+
+// SyntaxProblem explains why data (a YAML file named name) could not be
+// read, at the line to change, in a maintainer's words: for other YAML
+// files such as an examples file. err is the YAML library's error, or nil
+// to check only the encoding. ok is false when there is nothing to say.
+func SyntaxProblem(name string, data []byte, err error) (p Problem, ok bool) {
+	if p, ok := encodingProblem(name, data); ok {
+		return p, true
+	}
+	if err == nil {
+		return Problem{}, false
+	}
+	return syntaxProblem(name, data, err), true
+}
+
 // syntaxProblem explains a YAML syntax error at the line to change.
 func syntaxProblem(name string, data []byte, err error) Problem {
 	if p, ok := tabProblem(name, data); ok {
@@ -281,7 +334,32 @@ func syntaxProblem(name string, data []byte, err error) Problem {
 			}
 		}
 	}
+	for _, l := range contentLines(data) {
+		at := Position{name, l.no, l.indent + 1}
+		if len(l.body) > 1 && l.body[0] == '-' && l.body[1] != ' ' && l.body[1] != '-' && isKey(l.body[1:]) {
+			return Problem{Pos: at, Message: fmt.Sprintf("a '-' that starts an entry needs a space after it: write '- %s'", l.body[1:])}
+		}
+		if m := keyNoSpaceRe.FindStringSubmatch(l.body); m != nil {
+			return Problem{Pos: at, Message: fmt.Sprintf("a key needs a space after its ':': write '%s: %s'", m[1], m[2])}
+		}
+		if flowDepth(l.body) < 0 {
+			return Problem{Pos: Position{name, l.no, l.indent + strings.LastIndexAny(l.body, "]}") + 1}, Message: "this line closes a list with ] (or }) once too often; remove the extra one"}
+		}
+	}
 	p := yamlProblem(name, err.Error())
+	if strings.Contains(err.Error(), "block sequence entries are not allowed") {
+		line := lineAt(data, p.Pos.Line)
+		if i := strings.Index(line, ": - "); i >= 0 {
+			p.Pos.Col = i + 3
+			p.Message = "a list cannot start on the same line as its key; write it as [a, b] on this line, or put each '- item' on its own line below, indented"
+			return p
+		}
+	}
+	if strings.Contains(err.Error(), "mapping values are not allowed") && curlyHint(lineAt(data, p.Pos.Line)) == "" {
+		if ip, ok := indentProblem(name, data); ok && ip.Pos.Line == p.Pos.Line {
+			return ip
+		}
+	}
 	if h := curlyHint(lineAt(data, p.Pos.Line)); h != "" {
 		p.Message = h
 		p.Pos.Col = curlyCol(lineAt(data, p.Pos.Line))

@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"net/url"
 	"regexp"
-	"slices"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -49,6 +48,7 @@ func validate(b *Base, dir string) Problems {
 		errf(folder, "there are no topics; add a file with 'topics:'")
 	}
 	ids := map[string]*Topic{}
+	missing := missingRefs{}
 	words := map[string]*Topic{}
 	questions := map[string]*Topic{}
 	for _, t := range b.Topics {
@@ -79,16 +79,7 @@ func validate(b *Base, dir string) Problems {
 		} else if n := utf8.RuneCountInString(t.Answer); n > MaxAnswer {
 			errf(t.At("answer"), "the answer of %q is %d characters; Telegram and Discord fit about %d with the helpline, so shorten it or split it into two topics", t.ID, n, MaxAnswer)
 		}
-		var found [][]int // one problem for one piece of text, from the first check that finds it
-		for _, c := range answerChecks {
-			for _, loc := range c.find(t.Answer) {
-				if slices.ContainsFunc(found, func(f []int) bool { return loc[0] < f[1] && f[0] < loc[1] }) {
-					continue
-				}
-				found = append(found, loc)
-				errf(t.AtText("answer", t.Answer, loc[0]), c.message, t.ID, t.Answer[loc[0]:loc[1]])
-			}
-		}
+		checkText(fmt.Sprintf("the answer of %q", t.ID), t.Answer, func(off int) Position { return t.AtText("answer", t.Answer, off) }, errf)
 		if key, off := strayKey(t.Answer); key != "" {
 			errf(t.AtText("answer", t.Answer, off), "a line of the answer of %q starts with %q, which looks like a key indented too far, so people would read it as text; move it left to line up with 'answer:' (or reword the line if it is meant as text)", t.ID, key+":")
 		}
@@ -138,7 +129,7 @@ func validate(b *Base, dir string) Problems {
 	for _, t := range b.Topics {
 		for i, r := range t.Related {
 			if _, ok := ids[r]; !ok {
-				errf(t.AtItem("related", i), "topic %q lists related topic %q, which does not exist; check the spelling or add that topic", t.ID, r)
+				missing.add(r, t.AtItem("related", i), fmt.Sprintf("topic %q lists related topic %q, which does not exist; check the spelling or add that topic", t.ID, r))
 			} else if r == t.ID {
 				errf(t.At("related"), "topic %q lists itself as related; remove it", t.ID)
 			}
@@ -203,6 +194,7 @@ func validate(b *Base, dir string) Problems {
 		if strings.TrimSpace(c.Message) == "" {
 			errf(c.Pos, "crisis category %q has no message; add 'message: |' with what the person should read first", c.ID)
 		}
+		checkText(fmt.Sprintf("the message of crisis category %q", c.ID), c.Message, func(off int) Position { return c.AtText("message", c.Message, off) }, errf)
 		if len(c.Examples) == 0 {
 			errf(c.At("examples"), "crisis category %q has no examples; add 'examples:' with a few messages in people's own words that must reach it (every reload checks them)", c.ID)
 		}
@@ -258,6 +250,7 @@ func validate(b *Base, dir string) Problems {
 		if strings.TrimSpace(text) == "" && m.Pos.File != "" {
 			errf(m.At(key), "messages has no %q text; add '%s: |' with what the bot should say", key, key)
 		}
+		checkText(fmt.Sprintf("the %q message", key), text, func(off int) Position { return m.AtText(key, text, off) }, errf)
 	}
 	if strings.TrimSpace(m.PrivacyStore) == "" && m.Pos.File != "" {
 		warnf(m.Pos, "messages has no \"privacy_store\" text; when the feedback store is on, /privacy will use a built-in text, so add 'privacy_store: |' in your own words")
@@ -275,7 +268,7 @@ func validate(b *Base, dir string) Problems {
 			errf(e.Pos, "example %q gives both topic and kind; keep one", e.Q)
 		case e.Topic != "":
 			if _, ok := ids[e.Topic]; !ok {
-				errf(e.At("topic"), "example %q expects topic %q, which does not exist", e.Q, e.Topic)
+				missing.add(e.Topic, e.At("topic"), fmt.Sprintf("example %q expects topic %q, which does not exist", e.Q, e.Topic))
 			}
 		case e.Kind != "":
 			switch e.Kind {
@@ -287,6 +280,7 @@ func validate(b *Base, dir string) Problems {
 			errf(e.Pos, "example %q needs 'topic:' or 'kind:'", e.Q)
 		}
 	}
+	missing.report(ids, errf)
 	if b.Threshold < 0 || b.Threshold > 1 {
 		errf(folder, "threshold %v must be between 0 and 1 (0.85 means 85%% of examples must pass)", b.Threshold)
 	}

@@ -13,8 +13,6 @@ import (
 	"fmt"
 	"math"
 	"os"
-	"regexp"
-	"strconv"
 	"strings"
 
 	"github.com/kratombot/kratombot/bots"
@@ -156,8 +154,6 @@ func Describe(r bots.Reply) string {
 	return string(r.Kind())
 }
 
-var lineRe = regexp.MustCompile(`^line (\d+): (.*)`)
-
 // File is an examples file loaded by Load.
 type File struct {
 	Examples []knowledge.Example
@@ -189,13 +185,8 @@ func Parse(name string, data []byte, base *knowledge.Base) (*File, error) {
 		ps = append(ps, knowledge.Problem{Pos: at(n), Message: fmt.Sprintf(format, a...)})
 	}
 	var doc yaml.Node
-	if err := yaml.Unmarshal(data, &doc); err != nil {
-		p := knowledge.Problem{Pos: knowledge.Position{File: name, Line: 1, Col: 1}, Message: strings.TrimPrefix(err.Error(), "yaml: ")}
-		if m := lineRe.FindStringSubmatch(p.Message); m != nil {
-			p.Pos.Line, _ = strconv.Atoi(m[1])
-			p.Message = m[2]
-		}
-		p.Message = "this is not valid YAML (check the indentation and quotes): " + p.Message
+	err := yaml.Unmarshal(data, &doc)
+	if p, bad := knowledge.SyntaxProblem(name, data, err); bad {
 		return nil, knowledge.Problems{p}
 	}
 	if len(doc.Content) == 0 || doc.Content[0].Kind != yaml.MappingNode {

@@ -25,7 +25,7 @@ func cmdChat(ctx context.Context, args []string, stdin io.Reader, stdout io.Writ
 	if fs.NArg() > 1 {
 		return exitError{code: 2, msg: "chat takes at most one knowledge folder (or a file in it)"}
 	}
-	if extra, err := k.usePath(fs.Arg(0)); err != nil {
+	if extra, err := k.usePath(fs, fs.Arg(0)); err != nil {
 		return err
 	} else if extra != "" {
 		return exitError{code: 2, msg: fmt.Sprintf("%s is not in the knowledge folder %s; give one of them", extra, k.dir)}

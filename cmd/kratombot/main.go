@@ -147,7 +147,10 @@ func folderOf(p string) (string, error) {
 // usePath applies a command's positional PATH: the knowledge folder (or a
 // file in it). It returns the path back when it is a file outside the
 // --knowledge folder, for test-questions to read as extra examples.
-func (k *knowledgeFlags) usePath(p string) (extra string, err error) {
+func (k *knowledgeFlags) usePath(fs *flag.FlagSet, p string) (extra string, err error) {
+	if p != "" && !flagGiven(fs, "knowledge") {
+		k.dir = "" // a PATH typed on the command line wins over KRATOMBOT_KNOWLEDGE
+	}
 	if p == "" {
 		if k.dir != "" {
 			k.dir, err = folderOf(k.dir)
@@ -176,6 +179,12 @@ func (k *knowledgeFlags) usePath(p string) (extra string, err error) {
 	return p, nil
 }
 
+func flagGiven(fs *flag.FlagSet, name string) bool {
+	given := false
+	fs.Visit(func(f *flag.Flag) { given = given || f.Name == name })
+	return given
+}
+
 func sameFolder(a, b string) bool {
 	sa, errA := os.Stat(a)
 	sb, errB := os.Stat(b)
@@ -189,6 +198,7 @@ func (k *knowledgeFlags) load() (*knowledge.Base, error) {
 		if err != nil {
 			return nil, err
 		}
+		k.dir = dir // so that serve watches the folder, also when given a file in it
 		b, err := knowledge.LoadDir(dir)
 		if err != nil {
 			return nil, fmt.Errorf("the knowledge in %s has problems:\n%w", dir, err)

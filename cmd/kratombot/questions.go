@@ -41,7 +41,7 @@ func cmdTestQuestions(ctx context.Context, args []string, stdout io.Writer) erro
 	if fs.NArg() > 1 {
 		return exitError{code: 2, msg: "test-questions takes at most one PATH (the knowledge folder, or an examples file with --knowledge)"}
 	}
-	file, err := k.usePath(fs.Arg(0))
+	file, err := k.usePath(fs, fs.Arg(0))
 	if err != nil {
 		return err
 	}

@@ -110,3 +110,13 @@ func TestCompareBeforeAndAfter(t *testing.T) {
 		t.Errorf("exit %d\nstdout:\n%s\nstderr:\n%s", code, out, errs)
 	}
 }
+
+// TestPathWinsOverTheEnvironment: a folder typed on the command line is the
+// one checked, even with KRATOMBOT_KNOWLEDGE set to another.
+func TestPathWinsOverTheEnvironment(t *testing.T) {
+	t.Setenv("KRATOMBOT_KNOWLEDGE", "../../questions")
+	code, out, errs := runCLI(t, "", "validate", minimalDir)
+	if code != 0 || !strings.Contains(out, minimalDir+" is valid") {
+		t.Errorf("exit %d\n%s\n%s", code, out, errs)
+	}
+}

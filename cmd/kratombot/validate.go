@@ -27,7 +27,7 @@ func cmdValidate(args []string, stdout io.Writer) error {
 	if fs.NArg() > 1 {
 		return exitError{code: 2, msg: "validate takes one knowledge folder (or a file in it)"}
 	}
-	extra, err := k.usePath(fs.Arg(0))
+	extra, err := k.usePath(fs, fs.Arg(0))
 	if err != nil {
 		return err
 	}
