@@ -76,9 +76,10 @@ func (e *Engine) ordinary(ix *index, m message, q Question, reg *knowledge.Regio
 			if t, ok := ix.base.Topic(last); ok {
 				ctxMsg := ix.readMessage(t.Title + ". " + strings.Join(a.words, " "))
 				ctxMsg.long = false
-				// The reading in context wins only when it is surer than the
-				// message alone: "what about my adderall" names its own topic.
-				if c := ix.understand(ctxMsg); c.confident && (!u.confident || c.p > u.p) {
+				// The reading in context wins only when the message alone is
+				// unsure and the context makes it surer: "what about my
+				// adderall" names its own topic.
+				if c := ix.understand(ctxMsg); c.confident && (!u.confident || (u.p < followUpDoubt && c.p > u.p)) {
 					u = c
 				}
 			}
@@ -213,6 +214,7 @@ type understood struct {
 const (
 	topicAnswer   = 0.15
 	topicSentence = 0.55 // a sentence of a long post raising its own concern
+	followUpDoubt = 0.5  // below this a short follow-up may lean on the chat's last topic
 	// topicAnswerUntaught applies when the knowledge has no off-topic
 	// examples, so the model cannot say "none of these".
 	topicAnswerUntaught = 0.6
