@@ -70,7 +70,8 @@ func (e *Engine) Version() string { return e.ix.Load().base.Version }
 // Open shows a suggestion: a topic id, or one of "menu:symptom",
 // "menu:treatment", "menu:faq", "resources", "crisis", "help", "privacy",
 // "welcome", or "region:CODE" (that region's helplines; the platform keeps
-// the person's choice). An unknown id gets the help text.
+// the person's choice; an unknown code is said, with the regions there are,
+// and region's helplines stay). An unknown id gets the help text.
 func (e *Engine) Open(ctx context.Context, id, region string) (Reply, error) {
 	if err := ctx.Err(); err != nil {
 		return Reply{}, fmt.Errorf("opening %q stopped: %w", id, err)
@@ -87,7 +88,15 @@ func (e *Engine) Open(ctx context.Context, id, region string) (Reply, error) {
 	case id == "resources":
 		return ix.resources(reg), nil
 	case strings.HasPrefix(id, "region:"):
-		return ix.resources(ix.region(strings.TrimPrefix(id, "region:"))), nil
+		name := strings.TrimPrefix(id, "region:")
+		if r, ok := ix.base.Region(name); ok {
+			return ix.resources(r), nil
+		}
+		// Said, not swallowed: the person learns the region is unknown
+		// and which exist, and keeps the helplines they had.
+		r := ix.resources(reg)
+		r.body = append([]string{unknownRegion(name, ix.base)}, r.body...)
+		return r, nil
 	case id == "crisis":
 		r := ix.crisisLead(knowledge.ContactCrisis, reg)
 		r.body = knowledge.Paragraphs(m.CrisisIntro)
@@ -196,6 +205,18 @@ func (e *Engine) Topics(kind knowledge.Kind, typed string, n int) []Suggestion {
 		out = append(out, c.s)
 	}
 	return out
+}
+
+// unknownRegion says that a region name is not known, and lists those that are.
+func unknownRegion(name string, b *knowledge.Base) string {
+	var known []string
+	for _, r := range b.Regions {
+		known = append(known, fmt.Sprintf("%s (%s)", r.Code, r.Name))
+	}
+	if len([]rune(name)) > 40 { // someone's whole sentence: do not echo it all
+		name = string([]rune(name)[:40]) + "…"
+	}
+	return fmt.Sprintf("I don't know the region %q. The regions I know are: %s. Choose one below; until then these are the helplines I show.", name, strings.Join(known, ", "))
 }
 
 // privacyStoreDefault is what /privacy says when the store is on and the

@@ -256,3 +256,17 @@ func TestCommandID(t *testing.T) {
 		}
 	}
 }
+
+func TestUnknownRegionIsSaid(t *testing.T) {
+	e := minimal(t)
+	r, err := e.Open(context.Background(), "region:nz", "UK")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(r.Text(), `I don't know the region "nz"`) || !strings.Contains(r.Text(), "US (United States)") {
+		t.Errorf("an unknown region is not said, with the regions there are:\n%s", r.Text())
+	}
+	if r.Referral().Region() != "UK" {
+		t.Errorf("the person's own helplines (UK) were swapped for %s", r.Referral().Region())
+	}
+}

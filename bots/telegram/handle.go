@@ -216,9 +216,13 @@ func (b *Bot) command(ctx context.Context, chatID int64, cmd, arg, region string
 // shows its helplines. Without a name, or with one not known, it shows the
 // current region's helplines with the others as buttons.
 func (b *Bot) chooseRegion(ctx context.Context, chatID int64, name, current string) (bots.Reply, error) {
-	code, ok := b.eng.Region(strings.TrimSpace(name))
-	if strings.TrimSpace(name) == "" || !ok {
+	name = strings.TrimSpace(name)
+	code, ok := b.eng.Region(name)
+	if name == "" {
 		return b.eng.Open(ctx, "resources", current)
+	}
+	if !ok { // the engine says the region is unknown and lists those it knows
+		return b.eng.Open(ctx, "region:"+name, current)
 	}
 	b.setChatRegion(ctx, chatID, code)
 	return b.eng.Open(ctx, "region:"+code, code)

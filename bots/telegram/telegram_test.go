@@ -185,6 +185,7 @@ func TestRegionCommandAndDefault(t *testing.T) {
 	if !hasButton(m, "o:region:UK") {
 		t.Errorf("an unknown region should offer the known ones: %v", m.Buttons())
 	}
+	mustContain(t, "unknown region", plain(t, m), `I don't know the region "atlantis"`, referral)
 }
 
 func TestFeedbackButtonsRecordAndThank(t *testing.T) {
