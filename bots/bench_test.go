@@ -68,8 +68,13 @@ func generated(n int) fstest.MapFS {
 		for j := 0; j < 80; j++ {
 			ans = append(ans, common[rng.Intn(len(common))])
 		}
-		fmt.Fprintf(&y, "  - id: topic-%d\n    title: Topic %d %s %s\n    kind: faq\n    words: [w%dx, w%dy]\n    questions: [\"what about q%d %s\"]\n    answer: |\n      %s\n    sources:\n      - title: Source\n        url: https://example.org/%d\n    reviewed: 2026-11-01\n",
-			i, i, common[rng.Intn(3000)], common[rng.Intn(3000)], i, i, i, common[rng.Intn(3000)], strings.Join(ans, " "), i)
+		// ten examples a topic, as the understanding issue sizes it
+		var ex []string
+		for j := 0; j < 10; j++ {
+			ex = append(ex, fmt.Sprintf("\"%s %s %s e%dx%d\"", common[rng.Intn(3000)], common[rng.Intn(3000)], common[rng.Intn(3000)], i, j))
+		}
+		fmt.Fprintf(&y, "  - id: topic-%d\n    title: Topic %d %s %s\n    kind: faq\n    words: [w%dx, w%dy]\n    questions: [\"what about q%d %s\"]\n    examples: [%s]\n    answer: |\n      %s\n    sources:\n      - title: Source\n        url: https://example.org/%d\n    reviewed: 2026-11-01\n",
+			i, i, common[rng.Intn(3000)], common[rng.Intn(3000)], i, i, i, common[rng.Intn(3000)], strings.Join(ex, ", "), strings.Join(ans, " "), i)
 	}
 	min, _ := knowledgeFixture()
 	min["topics.yaml"] = &fstest.MapFile{Data: []byte(y.String())}
@@ -88,9 +93,9 @@ regions:
     crisis: [{name: 988 Lifeline, phone: "988"}]
 categories:
   - {id: suicide, contact: crisis, message: Reach out now., phrases: [kill myself], examples: [i want to kill myself]}
-  - {id: self-harm, contact: crisis, message: Reach out now., phrases: [hurt myself], examples: [i want to hurt myself]}
-  - {id: harm-to-others, contact: crisis, message: Reach out now., phrases: [hurt someone], examples: [i might hurt someone]}
-  - {id: overdose, contact: emergency, message: Call now., phrases: [overdose], examples: [i think i took an overdose]}
+  - {id: self-harm, contact: crisis, message: Reach out now., phrases: [hurt myself], examples: [i keep wanting to hurt myself]}
+  - {id: harm-to-others, contact: crisis, message: Reach out now., phrases: [hurt someone], examples: [i am scared i will hurt someone]}
+  - {id: overdose, contact: emergency, message: Call now., phrases: [overdose], examples: [my friend took an overdose]}
   - {id: seizure, contact: emergency, message: Call now., phrases: [seizure], examples: [he is having a seizure]}
   - {id: medical-emergency, contact: emergency, message: Call now., phrases: [not breathing], examples: [she is not breathing]}
 messages: {welcome: w, help: h, fallback: f, thanks: t, greeting: g, dosing: d, crisis_intro: c, resources: r, privacy: p, privacy_store: ps}
@@ -157,9 +162,27 @@ func BenchmarkHugeWord(b *testing.B) {
 }
 
 // BenchmarkLoadShipped loads, checks, indexes and trains on the shipped
-// knowledge: what a start or a reload costs (target: 150 ms).
-func BenchmarkLoadShipped(b *testing.B) {
+// knowledge: what a start on new knowledge or a reload costs (target: 150 ms).
+func BenchmarkLoadShipped(b *testing.B) { loadShipped(b) }
+
+// BenchmarkLoadShippedCached is a start on knowledge whose models are in
+// the cache folder: loading, checking, indexing and reading the models.
+func BenchmarkLoadShippedCached(b *testing.B) {
+	SetModelCache(b.TempDir())
+	defer SetModelCache("")
+	kb, _ := knowledge.Load(knowledge.Embedded(), knowledge.EmbeddedName)
+	forgetModels()
+	New(kb) // trains once and writes the cache
+	b.ResetTimer()
+	loadShipped(b)
+}
+
+// loadShipped starts an engine on the shipped knowledge b.N times, each time
+// with nothing in the process's memory of trained models.
+func loadShipped(b *testing.B) {
+	defer forgetModels()
 	for i := 0; i < b.N; i++ {
+		forgetModels()
 		kb, err := knowledge.Load(knowledge.Embedded(), knowledge.EmbeddedName)
 		if err != nil {
 			b.Fatal(err)

@@ -31,6 +31,17 @@ func TestGolden(t *testing.T) {
 		{"overview", func() (Reply, error) { return e.Open(ctx, "menu:symptom", "") }},
 		{"resources", func() (Reply, error) { return e.Open(ctx, "resources", "") }},
 		{"crisis-command", func() (Reply, error) { return e.Open(ctx, "crisis", "") }},
+		{"region-named", func() (Reply, error) {
+			return e.Answer(ctx, Question{Text: "cant sleep, im in the united kingdom"})
+		}},
+		{"possible-crisis", func() (Reply, error) {
+			ix := e.ix.Load()
+			t, _ := ix.base.Topic("sleep")
+			return ix.withCrisisLead(ix.topicReply(t, ix.base.Default()), ix.base.Crisis[0], ix.base.Default()), nil
+		}},
+		{"fallback-long", func() (Reply, error) {
+			return e.Answer(ctx, Question{Text: "It has been a strange year. Work changed, we moved twice. The car broke down. Anyway."})
+		}},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

@@ -34,7 +34,7 @@ func (ix *index) readMessage(text string) message {
 	for _, s := range sentences(full) {
 		m.sentences = append(m.sentences, ix.read(s, true, nil))
 	}
-	m.long = len(m.sentences) >= 2 && len(m.whole.content) >= 12
+	m.long = len(m.sentences) >= 3 || (len(m.sentences) == 2 && len(m.whole.content) >= 10)
 	return m
 }
 

@@ -76,9 +76,10 @@ func (e *Engine) ordinary(ix *index, m message, q Question, reg *knowledge.Regio
 			if t, ok := ix.base.Topic(last); ok {
 				ctxMsg := ix.readMessage(t.Title + ". " + strings.Join(a.words, " "))
 				ctxMsg.long = false
-				// The reading in context wins only when it is surer than the
-				// message alone: "what about my adderall" names its own topic.
-				if c := ix.understand(ctxMsg); c.confident && (!u.confident || c.p > u.p) {
+				// The reading in context wins only when the message alone is
+				// unsure and the context makes it surer: "what about my
+				// adderall" names its own topic.
+				if c := ix.understand(ctxMsg); c.confident && (!u.confident || (u.p < followUpDoubt && c.p > u.p)) {
 					u = c
 				}
 			}
@@ -213,6 +214,7 @@ type understood struct {
 const (
 	topicAnswer   = 0.15
 	topicSentence = 0.55 // a sentence of a long post raising its own concern
+	followUpDoubt = 0.5  // below this a short follow-up may lean on the chat's last topic
 	// topicAnswerUntaught applies when the knowledge has no off-topic
 	// examples, so the model cannot say "none of these".
 	topicAnswerUntaught = 0.6
@@ -223,23 +225,33 @@ const (
 func (ix *index) understand(m message) understood {
 	a := m.whole
 	p := ix.classify(a, nil)
-	bm := ix.rank(a.all, a.content, a.guessed)
 	u := understood{topic: -1}
 	best := top(p, 4)
-	u.ranked = merged(best, bm, ix.models.offTopic)
 	if t, ok := ix.models.topicExact[m.exact]; ok { // a maintainer's own example
 		u.topic, u.p, u.confident = t, 1, true
+		u.ranked = merged(best, nil, ix.models.offTopic)
+		return u
+	}
+	need := float32(topicAnswer)
+	if !ix.models.learnedOffTopic {
+		need = topicAnswerUntaught
+	}
+	var bm []scored
+	if len(best) == 0 || best[0].p < need || best[0].class == ix.models.offTopic {
+		// BM25 over the topics' own text is a second opinion, for a guess
+		// the model is unsure of and for "did you mean".
+		bm = ix.rank(a.all, a.content, a.guessed)
+	}
+	u.ranked = merged(best, bm, ix.models.offTopic)
+	if ix.models.topics == nil { // a knowledge base too large for the model
+		if len(bm) > 0 {
+			u.topic, u.confident = bm[0].topic, bm[0].confident()
+		}
 		return u
 	}
 	if len(best) > 0 && best[0].class != ix.models.offTopic && best[0].p > 0 {
 		u.topic, u.p = best[0].class, best[0].p
-		// BM25 over the topics' own text is a second opinion that can
-		// carry a guess the model is unsure of.
 		agree := len(bm) > 0 && bm[0].topic == u.topic && bm[0].confident()
-		need := float32(topicAnswer)
-		if !ix.models.learnedOffTopic {
-			need = topicAnswerUntaught
-		}
 		u.confident = u.p >= need || agree
 	}
 	if !m.long {
@@ -346,8 +358,7 @@ func (ix *index) withCrisisLead(r Reply, c *knowledge.CrisisCategory, reg *knowl
 	lead := ix.crisisLead(c.Contact, reg)
 	r.kind = KindCrisis
 	r.intent = Intent(string(IntentPossibleCrisis) + ":" + c.ID)
-	r.lead = lead.lead
+	r.lead = append(lead.lead, "Some of what you wrote sounds like you, or someone with you, may not be safe. If so, please reach out to the line above now. Here is the information you asked about too.")
 	r.referral = lead.referral
-	r.body = append([]string{"Some of what you wrote sounds like you, or someone with you, may not be safe. If so, please reach out to the line above now. Here is the information you asked about too."}, r.body...)
 	return r
 }

@@ -33,11 +33,26 @@ type models struct {
 
 // learn trains the models from b's examples, questions, titles and words.
 func (ix *index) learn(b *knowledge.Base) {
+	key := modelKey(b)
+	if s := cachedModels(key); s != nil {
+		ix.models = &models{
+			topics: s.Topics.model(), offTopic: s.OffTopic, learnedOffTopic: s.LearnedOffTopic,
+			crisis: s.Crisis.model(), noCrisis: s.NoCrisis, crisisExact: s.CrisisExact, topicExact: s.TopicExact,
+		}
+		for _, k := range s.Known {
+			ix.known[k] = true
+		}
+		return
+	}
+	var known []string // stems the examples add, kept with the models
 	var raw []rawFeature
 	example := func(text string, class int, weight float32) sample {
 		a := ix.read(normalise(text), false, nil)
 		for _, s := range a.content { // so typos of the examples' words are corrected too
-			ix.known[s] = true
+			if !ix.known[s] {
+				ix.known[s] = true
+				known = append(known, s)
+			}
 		}
 		raw = featurize(a.words, a.all, a.content, raw)
 		return sample{raw: append([]rawFeature(nil), raw...), class: class, weight: weight}
@@ -45,27 +60,46 @@ func (ix *index) learn(b *knowledge.Base) {
 	m := &models{offTopic: len(b.Topics), noCrisis: len(b.Crisis), crisisExact: map[string]int{}, topicExact: map[string]int{}}
 	m.learnedOffTopic = len(b.OffTopic) >= minExamples
 
-	var ts []sample
-	var ordinary []sample // everything that is not a crisis, for the crisis model
+	type item struct {
+		text   string
+		class  int
+		weight float32
+	}
+	var items []item
 	for i, t := range b.Topics {
-		ts = append(ts, example(t.Title, i, 1))
+		items = append(items, item{t.Title, i, 1})
 		for _, w := range t.Words {
-			ts = append(ts, example(w, i, 0.5))
+			items = append(items, item{w, i, 0.5})
 		}
 		for _, q := range t.Questions {
-			ts = append(ts, example(q, i, 1))
+			items = append(items, item{q, i, 1})
 			m.topicExact[exactKey(q)] = i
 		}
 		for _, e := range t.Examples {
-			ts = append(ts, example(e, i, 1))
+			items = append(items, item{e, i, 1})
 			m.topicExact[exactKey(e)] = i
 		}
 	}
 	for _, e := range b.OffTopic {
-		ts = append(ts, example(e, m.offTopic, 1))
+		items = append(items, item{e, m.offTopic, 1})
 	}
-	for _, s := range ts {
-		if s.weight == 1 {
+	trainTopics := len(b.Topics) <= maxModelTopics
+	if !trainTopics && len(items) > maxOrdinary {
+		// Only the crisis model will learn from these: read an evenly
+		// spread share rather than every one.
+		step := len(items)/maxOrdinary + 1
+		kept := items[:0:0]
+		for i := 0; i < len(items); i += step {
+			kept = append(kept, items[i])
+		}
+		items = kept
+	}
+	var ts []sample
+	var ordinary []sample // everything that is not a crisis, for the crisis model
+	for _, it := range items {
+		s := example(it.text, it.class, it.weight)
+		ts = append(ts, s)
+		if it.weight == 1 {
 			ordinary = append(ordinary, sample{raw: s.raw, class: m.noCrisis, weight: 1})
 		}
 	}
@@ -87,10 +121,24 @@ func (ix *index) learn(b *knowledge.Base) {
 	}
 	done := make(chan struct{}) // the two models train on the two cores
 	go func() {
-		m.topics = trainLinear(ts, len(b.Topics)+1, topicTraining)
-		close(done)
+		defer close(done)
+		// Past maxModelTopics a softmax over every topic costs more to
+		// train than a start or reload can afford; BM25 alone ranks then.
+		if trainTopics {
+			m.topics = trainLinear(ts, len(b.Topics)+1, topicTraining)
+		}
 	}()
 
+	// Ordinary messages far outnumber crisis ones; past maxOrdinary an
+	// evenly spread share of them teaches the crisis model as well.
+	if len(ordinary) > maxOrdinary {
+		step := float64(len(ordinary)) / maxOrdinary
+		kept := make([]sample, 0, maxOrdinary)
+		for i := 0.0; int(i) < len(ordinary) && len(kept) < maxOrdinary; i += step {
+			kept = append(kept, ordinary[int(i)])
+		}
+		ordinary = kept
+	}
 	cs := ordinary
 	for _, e := range b.NotCrisis {
 		cs = append(cs, example(e, m.noCrisis, 1))
@@ -116,7 +164,18 @@ func (ix *index) learn(b *knowledge.Base) {
 	}
 	<-done
 	ix.models = m
+	storeModels(key, &savedModels{
+		Topics: saveLinear(m.topics), OffTopic: m.offTopic, LearnedOffTopic: m.learnedOffTopic,
+		Crisis: saveLinear(m.crisis), NoCrisis: m.noCrisis, CrisisExact: m.crisisExact, TopicExact: m.topicExact,
+		Known: known,
+	})
 }
+
+// maxModelTopics is the most topics the topic model is trained for.
+const maxModelTopics = 2000
+
+// maxOrdinary is the most ordinary examples the crisis model learns from.
+const maxOrdinary = 8000
 
 // minExamples is how many crisis, not-crisis or off-topic examples a
 // knowledge base needs before a model learns from them.
@@ -128,6 +187,9 @@ func exactKey(text string) string { return strings.Join(tokens(normaliseN(text, 
 
 // classify returns the topic model's probabilities for an analysed text.
 func (ix *index) classify(a analysis, p []float32) []float32 {
+	if ix.models.topics == nil {
+		return nil
+	}
 	if p == nil {
 		p = make([]float32, ix.models.topics.classes)
 	}

@@ -22,10 +22,10 @@ type floor struct {
 }
 
 var floors = map[string]floor{
-	// measured 218/236 helped, 45/46 short, 88/90 crisis, 2 false crisis
-	"dev": {helped: 0.90, short: 0.95, crisisCaught: 87, falseCrisis: 3},
-	// measured 271/301 helped, 59/62 short, 111/125 crisis, 5 false crisis
-	"heldout": {helped: 0.88, short: 0.93, crisisCaught: 108, falseCrisis: 6},
+	// measured 223/236 helped, 45/46 short, 90/90 crisis, 2 false crisis
+	"dev": {helped: 0.92, short: 0.95, crisisCaught: 88, falseCrisis: 3},
+	// measured 276/301 helped, 60/62 short, 115/125 crisis, 6 false crisis
+	"heldout": {helped: 0.90, short: 0.95, crisisCaught: 112, falseCrisis: 7},
 }
 
 func TestEvaluationSetsHoldTheirFloors(t *testing.T) {

@@ -499,6 +499,10 @@ func (b *Bot) send(ctx context.Context, c *chat, msg *outMsg) error {
 			case e.MigrateToChatID != 0:
 				msg.chatID = e.MigrateToChatID // the group became a supergroup
 				continue
+			case e.Code == 400 && msg.mode != "" && !plain && strings.Contains(desc, "parse entities"):
+				b.log.Warn("Telegram could not read a message's formatting; sending it as plain text", "err", err)
+				msg.text, msg.mode, plain = plainText(msg.text), "", true
+				continue
 			case e.Code == 400 && strings.Contains(desc, "too long"):
 				return fmt.Errorf("%w: %w", errTooLong, err)
 			case e.Code == 400 && msg.replyTo != 0 && (strings.Contains(desc, "repl")):
@@ -508,10 +512,6 @@ func (b *Bot) send(ctx context.Context, c *chat, msg *outMsg) error {
 				continue
 			case e.Code == 400 && msg.thread != 0 && strings.Contains(desc, "thread not found"):
 				msg.thread = 0 // the topic was deleted: answer in the chat
-				continue
-			case e.Code == 400 && msg.mode != "" && !plain && strings.Contains(desc, "parse entities"):
-				b.log.Warn("Telegram could not read a message's formatting; sending it as plain text", "err", err)
-				msg.text, msg.mode, plain = plainText(msg.text), "", true
 				continue
 			case e.Code >= 400 && e.Code < 500:
 				return err // blocked, chat gone, bad request: trying again cannot help

@@ -185,8 +185,11 @@ func (b *Bot) runWebhook(ctx context.Context) error {
 		if ctx.Err() != nil {
 			return nil
 		}
+		if e := apiError(err); e != nil && (e.Code == http.StatusUnauthorized || e.Code == http.StatusNotFound) {
+			return fmt.Errorf("Telegram refused the bot token (the Telegram token was refused); check TELEGRAM_BOT_TOKEN: %w", err)
+		}
 		if e := apiError(err); e != nil && e.Code != http.StatusTooManyRequests && e.Code < 500 {
-			return err
+			return err // a URL Telegram will not use: it says why
 		}
 		d := retryWait(err, &wait, b.cfg.MaxBackoff)
 		b.log.Warn("cannot register the webhook yet; retrying", "err", err, "retry_in", d)

@@ -156,11 +156,15 @@ func splitAgain(s, mode string) []string {
 }
 
 func halve(s string) []string {
-	r := []rune(s)
-	if len(r) < 2 {
+	n := utf8.RuneCountInString(s)
+	if n < 2 {
 		return nil
 	}
-	mid := len(string(r[:len(r)/2]))
+	mid := 0
+	for i := 0; i < n/2; i++ {
+		_, size := utf8.DecodeRuneInString(s[mid:])
+		mid += size
+	}
 	for _, sep := range []string{"\n\n", "\n", " "} {
 		before := strings.LastIndex(s[:mid], sep)
 		after := strings.Index(s[mid:], sep)

@@ -9,6 +9,8 @@ import (
 	"time"
 	"unicode/utf16"
 
+	tgbotapi "github.com/go-telegram-bot-api/telegram-bot-api/v5"
+
 	"github.com/kratombot/kratombot/bots"
 	"github.com/kratombot/kratombot/bots/telegram/telegramtest"
 	"github.com/kratombot/kratombot/knowledge"
@@ -302,4 +304,43 @@ func (l *chanLog) byChat() map[int64][]int {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	return l.ids
+}
+
+// FuzzSplitAgain: a message Telegram found too long splits into two
+// non-empty halves that keep every word, and HTML halves Telegram can parse.
+//
+//	go test -run '^$' -fuzz '^FuzzSplitAgain$' -fuzztime 30s ./bots/telegram
+func FuzzSplitAgain(f *testing.F) {
+	f.Add("<b>Title &amp; more</b>\n\nFirst paragraph.\n\nSecond one &lt;here&gt;.", true)
+	f.Add("one two", false)
+	f.Add("<b>a</b>", true)
+	f.Add("x", false)
+	f.Add("😀😀😀 \n\n", false)
+	f.Fuzz(func(t *testing.T, text string, html bool) {
+		mode := ""
+		if html {
+			text = htmlFormat{}.Escape(text)
+			mode = tgbotapi.ModeHTML
+		}
+		halves := splitAgain(text, mode)
+		if halves == nil {
+			return // too short to split: the caller gives up on it
+		}
+		if len(halves) != 2 || strings.TrimSpace(halves[0]) == "" || strings.TrimSpace(halves[1]) == "" {
+			t.Fatalf("halves %q", halves)
+		}
+		read := func(s string) string {
+			if html {
+				p, err := telegramtest.ParseHTML(s)
+				if err != nil {
+					t.Fatalf("half %q does not parse: %v", s, err)
+				}
+				return p
+			}
+			return s
+		}
+		if got, want := strings.Fields(read(halves[0])+" "+read(halves[1])), strings.Fields(read(text)); strings.Join(got, "") != strings.Join(want, "") {
+			t.Fatalf("words changed:\n%q\n%q", got, want)
+		}
+	})
 }

@@ -287,8 +287,10 @@ func New(cfg Config, d Deps) (*Bot, error) {
 
 // Run connects to Telegram and answers updates until ctx is done; then it
 // stops taking updates, finishes the replies in flight, confirms what was
-// answered and returns nil. It returns an error only when Telegram refuses
-// the bot (a wrong token, a webhook URL it will not use).
+// answered and returns nil. It returns an error only when this instance
+// must not run: Telegram refuses the token or the webhook URL, another
+// process polls with the same token (409), or a webhook is registered and
+// Config.Polling does not ask to remove it. Network errors are retried.
 func (b *Bot) Run(ctx context.Context) error {
 	if !b.running.CompareAndSwap(false, true) {
 		return errors.New("this Telegram bot is already running")

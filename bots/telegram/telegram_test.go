@@ -395,12 +395,21 @@ func TestBurstOf300From100ChatsWithinLimits(t *testing.T) {
 	}).start()
 	questions := []string{"cant sleep", "my legs wont stop moving", "should i see a doctor"}
 	titles := []string{"Trouble sleeping", "Restless legs", "Seeing a professional"}
+	fake.WaitCalls("getUpdates", 1, 5*time.Second)
+	calls0, start := fake.Calls("getUpdates"), time.Now()
 	for round := range questions {
 		for chat := int64(1); chat <= 100; chat++ {
 			fake.AddMessage(chat, questions[round])
 		}
 	}
 	fake.WaitSent(300, 30*time.Second)
+	// While replies are going out Telegram answers getUpdates at once with
+	// the unconfirmed updates: the bot asks at most once per BusyPoll, not
+	// once per reply (300) or in a loop. Generous: a slow machine may
+	// stretch the gaps, never shrink them.
+	if calls, most := fake.Calls("getUpdates")-calls0, 2*int(time.Since(start)/h.bot.cfg.BusyPoll)+10; calls > most {
+		t.Errorf("%d getUpdates calls while draining the burst, want at most %d", calls, most)
+	}
 	quiet(t, fake, 300)
 	if v := fake.Violations(); len(v) > 0 {
 		t.Errorf("%d sends broke the limits, first: %s", len(v), v[0])

@@ -110,7 +110,12 @@ func cmdChat(ctx context.Context, args []string, stdin io.Reader, stdout io.Writ
 		case strings.HasPrefix(in, "/"):
 			r, err = e.Open(ctx, bots.CommandID(strings.Fields(in)[0]), region)
 		default:
-			r, err = e.Answer(ctx, bots.Question{Text: line, Region: region})
+			// One conversation: a follow-up is read after the answer before
+			// it, and a place named once holds, as on the platforms.
+			r, err = e.Answer(ctx, bots.Question{Text: line, Region: region, Chat: "terminal"})
+			if err == nil && r.NamedRegion() != "" {
+				region = r.NamedRegion()
+			}
 		}
 		if err != nil {
 			return err

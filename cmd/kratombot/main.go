@@ -50,6 +50,7 @@ platform token set, and prints this help otherwise.
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	bots.SetModelCache(modelCacheDir())
 	code := run(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr)
 	stop()
 	os.Exit(code)
@@ -241,4 +242,21 @@ func newFlags(name string, out io.Writer) *flag.FlagSet {
 	fs := flag.NewFlagSet("kratombot "+name, flag.ContinueOnError)
 	fs.SetOutput(out)
 	return fs
+}
+
+// modelCacheDir is where trained understanding models are kept between
+// starts (KRATOMBOT_CACHE_DIR, "off" for none; by default the user's cache
+// folder). They hold only what the knowledge says.
+func modelCacheDir() string {
+	switch dir := os.Getenv("KRATOMBOT_CACHE_DIR"); dir {
+	case "off":
+		return ""
+	case "":
+		if base, err := os.UserCacheDir(); err == nil {
+			return filepath.Join(base, "kratombot")
+		}
+		return ""
+	default:
+		return dir
+	}
 }

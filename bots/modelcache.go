@@ -1,0 +1,171 @@
+package bots
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/gob"
+	"encoding/hex"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sync"
+
+	"github.com/kratombot/kratombot/knowledge"
+)
+
+// Training the models is most of what a start or a reload costs. The same
+// knowledge always trains the same models, so they are kept by the
+// knowledge's content hash: in this process (a reload first checks the new
+// knowledge on one engine, then swaps it into another), and, when a cache
+// folder is set, on disk for the next start. A cached model holds only what
+// the knowledge says, never anything a person wrote.
+
+// modelRecipe changes whenever anything that shapes a model does, so a cache
+// written by another version is never read as this one's.
+var modelRecipe = fmt.Sprintf("v1|%v|%v|%v|%d|%d|%d", topicTraining, crisisTraining, groupWeight, maxModelTopics, maxOrdinary, minExamples)
+
+var modelMemo struct {
+	sync.Mutex
+	dir  string
+	keys []string // the two most recent
+	m    map[string]*savedModels
+}
+
+// SetModelCache sets the folder where trained models are kept between
+// starts; empty keeps them in memory only. A folder that cannot be written
+// only costs the training time.
+func SetModelCache(dir string) {
+	modelMemo.Lock()
+	defer modelMemo.Unlock()
+	modelMemo.dir = dir
+}
+
+// modelKey is "" for a knowledge base with no content hash (built by
+// hand, not loaded), which is never cached.
+func modelKey(b *knowledge.Base) string {
+	if b.Version == "" {
+		return ""
+	}
+	h := sha256.Sum256([]byte(b.Version + "|" + modelRecipe))
+	return hex.EncodeToString(h[:12])
+}
+
+// savedModels is models in a form gob can write.
+type savedModels struct {
+	Topics, Crisis          *savedLinear
+	OffTopic, NoCrisis      int
+	LearnedOffTopic         bool
+	CrisisExact, TopicExact map[string]int
+	Known                   []string // example stems, for typo correction
+}
+
+type savedLinear struct {
+	Keys    []uint64 // feature key of each row
+	W, Bias []float32
+	Classes int
+}
+
+func saveLinear(m *linearModel) *savedLinear {
+	if m == nil {
+		return nil
+	}
+	s := &savedLinear{Keys: make([]uint64, len(m.ids)), W: m.w, Bias: m.bias, Classes: m.classes}
+	for k, id := range m.ids {
+		s.Keys[id] = k
+	}
+	return s
+}
+
+func (s *savedLinear) model() *linearModel {
+	if s == nil {
+		return nil
+	}
+	m := &linearModel{ids: make(map[uint64]int32, len(s.Keys)), w: s.W, bias: s.Bias, classes: s.Classes}
+	for id, k := range s.Keys {
+		m.ids[k] = int32(id)
+	}
+	return m
+}
+
+// cachedModels returns the models for b if this process or the cache folder
+// has them.
+func cachedModels(key string) *savedModels {
+	if key == "" {
+		return nil
+	}
+	modelMemo.Lock()
+	defer modelMemo.Unlock()
+	if s, ok := modelMemo.m[key]; ok {
+		return s
+	}
+	if modelMemo.dir == "" {
+		return nil
+	}
+	data, err := os.ReadFile(filepath.Join(modelMemo.dir, "models-"+key+".gob"))
+	if err != nil {
+		return nil
+	}
+	var s savedModels
+	if err := gob.NewDecoder(bytes.NewReader(data)).Decode(&s); err != nil || !s.valid() {
+		return nil // a damaged or foreign file: train instead
+	}
+	remember(key, &s)
+	return &s
+}
+
+// valid checks that a decoded model is whole, so a damaged file can never
+// index out of range while answering.
+func (s *savedModels) valid() bool {
+	for _, l := range []*savedLinear{s.Topics, s.Crisis} {
+		if l != nil && (l.Classes <= 0 || len(l.Bias) != l.Classes || len(l.W) != len(l.Keys)*l.Classes) {
+			return false
+		}
+	}
+	return s.Crisis == nil || s.Crisis.Classes == s.NoCrisis+1
+}
+
+// storeModels keeps freshly trained models in memory and, when a folder is
+// set, on disk (written to a temporary name, then renamed, so a reader never
+// sees half a file).
+func storeModels(key string, s *savedModels) {
+	if key == "" {
+		return
+	}
+	modelMemo.Lock()
+	defer modelMemo.Unlock()
+	remember(key, s)
+	if modelMemo.dir == "" {
+		return
+	}
+	var buf bytes.Buffer // not compressed: reading it back is the point, and gzip triples that
+	if gob.NewEncoder(&buf).Encode(s) != nil {
+		return
+	}
+	if os.MkdirAll(modelMemo.dir, 0o700) != nil {
+		return
+	}
+	f, err := os.CreateTemp(modelMemo.dir, "models-*.tmp")
+	if err != nil {
+		return
+	}
+	_, werr := f.Write(buf.Bytes())
+	if cerr := f.Close(); werr != nil || cerr != nil || os.Rename(f.Name(), filepath.Join(modelMemo.dir, "models-"+key+".gob")) != nil {
+		os.Remove(f.Name())
+	}
+}
+
+// remember keeps the two most recent models in memory; the caller holds
+// the lock.
+func remember(key string, s *savedModels) {
+	if modelMemo.m == nil {
+		modelMemo.m = map[string]*savedModels{}
+	}
+	if _, ok := modelMemo.m[key]; !ok {
+		modelMemo.keys = append(modelMemo.keys, key)
+		if len(modelMemo.keys) > 2 {
+			delete(modelMemo.m, modelMemo.keys[0])
+			modelMemo.keys = modelMemo.keys[1:]
+		}
+	}
+	modelMemo.m[key] = s
+}

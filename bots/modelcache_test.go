@@ -1,0 +1,58 @@
+package bots
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/kratombot/kratombot/knowledge"
+)
+
+// forgetModels empties the in-process memo, so the next engine trains or
+// reads the cache folder.
+func forgetModels() {
+	modelMemo.Lock()
+	defer modelMemo.Unlock()
+	modelMemo.m, modelMemo.keys = nil, nil
+}
+
+// TestModelCacheAnswersTheSame: an engine whose models come from the cache
+// folder answers exactly as the one that trained them, and a damaged cache
+// file is trained over, never trusted.
+func TestModelCacheAnswersTheSame(t *testing.T) {
+	dir := t.TempDir()
+	SetModelCache(dir)
+	defer SetModelCache("")
+	defer forgetModels()
+	kb, err := knowledge.Load(knowledge.Embedded(), knowledge.EmbeddedName)
+	if err != nil {
+		t.Fatal(err)
+	}
+	forgetModels()
+	trained, _ := New(kb)
+	files, _ := filepath.Glob(filepath.Join(dir, "models-*.gob"))
+	if len(files) != 1 {
+		t.Fatalf("want one cached model file, got %v", files)
+	}
+	forgetModels()
+	cached, _ := New(kb)
+	msgs := []string{"cant sleep since i quit", "my husband wont stop using kratom", "i dont see the point anymore", "insomina", "whats the weather", "im in leeds, any groups near me"}
+	same := func(e *Engine, what string) {
+		for _, m := range msgs {
+			a, _ := trained.Answer(context.Background(), Question{Text: m})
+			b, _ := e.Answer(context.Background(), Question{Text: m})
+			if a.Text() != b.Text() || a.Intent() != b.Intent() {
+				t.Errorf("%s: %q answered differently:\n%s\n---\n%s", what, m, a.Text(), b.Text())
+			}
+		}
+	}
+	same(cached, "from the cache folder")
+
+	if err := os.WriteFile(files[0], []byte("not a model"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	forgetModels()
+	retrained, _ := New(kb)
+	same(retrained, "after a damaged cache file")
+}

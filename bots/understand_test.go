@@ -1,0 +1,172 @@
+package bots
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+)
+
+// These tests hold what a person would notice of the understanding stages
+// on the shipped knowledge. The figures for messages the bot never learned
+// from are in questions/sets_test.go.
+
+func TestRegionNamedInTheMessage(t *testing.T) {
+	e, _ := shipped(t)
+	tests := []struct {
+		name, q, chatRegion string
+		want, note          string // region of the helplines, and the line saying so
+	}{
+		{"a city", "im in leeds and i cant sleep since i quit", "", "UK", "Showing United Kingdom helplines; /region to change."},
+		{"a state", "living in ohio, my husband uses kratom every day", "", "US", ""},
+		{"a province", "ontario here, how long does kratom withdrawal last", "", "CA", "Showing Canada helplines; /region to change."},
+		{"a country with no helplines of its own", "i live in germany and cant stop using kratom", "", "INTL", "/region to change."},
+		{"the chat's own region again says nothing", "im in sydney and cant sleep", "AU", "AU", ""},
+		{"no place", "cant sleep since i quit", "UK", "UK", ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := ask(t, e, tt.q, tt.chatRegion)
+			if got := r.Referral().Region(); got != tt.want {
+				t.Errorf("helplines for %s, want %s", got, tt.want)
+			}
+			named := r.NamedRegion() != ""
+			if named != (tt.note != "") {
+				t.Errorf("NamedRegion() = %q; want a region only when the message names a new one", r.NamedRegion())
+			}
+			if tt.note != "" && !strings.Contains(r.Text(), tt.note) {
+				t.Errorf("the reply does not say which helplines it shows:\n%s", r.Text())
+			}
+		})
+	}
+}
+
+func TestCrisisTiers(t *testing.T) {
+	e, _ := shipped(t)
+	tests := []struct {
+		name, q   string
+		intent    string // prefix of the intent
+		emergency bool   // leads with the emergency number, not the crisis line
+		topic     bool   // still answers a topic
+	}{
+		{"a paraphrase of suicide", "ive been saving up my pills for when im ready", "crisis:suicide", false, false},
+		{"an overdose described", "he took a whole bag of extract and now his lips look blue and i cant wake him", "crisis:overdose", true, false},
+		{"a maintainer's example, word for word, whatever the model says", "i keep thinking about killing myself", "crisis:suicide", false, false},
+		{"a phrase used as an idiom still leads with help, and answers", "overdosed on coffee today lol, how long does kratom withdrawal last", "possible-crisis:overdose", true, true},
+		{"an idiom with no phrase is ordinary", "this withdrawal is killing me, how long does it last", "topic", false, true},
+		{"an ordinary long post stays ordinary", "My best friend told me she uses kratom every day. She made me promise not to tell anyone. I'm scared for her but I don't want to lose her trust. What can I do as a friend?", "topic", false, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := ask(t, e, tt.q, "")
+			if !strings.HasPrefix(string(r.Intent()), tt.intent) {
+				t.Fatalf("intent %s, want %s…\n%s", r.Intent(), tt.intent, r.Text())
+			}
+			crisis := strings.HasPrefix(tt.intent, "crisis") || strings.HasPrefix(tt.intent, "possible-crisis")
+			if crisis != (r.Kind() == KindCrisis) {
+				t.Errorf("kind %s for intent %s", r.Kind(), r.Intent())
+			}
+			if crisis {
+				lead := r.Lead()
+				if len(lead) == 0 || strings.HasPrefix(lead[0], "Emergency:") != tt.emergency {
+					t.Errorf("wrong line first: %q", lead)
+				}
+				if !strings.HasPrefix(r.Text(), lead[0]) {
+					t.Errorf("the crisis line is not the first thing read:\n%s", r.Text())
+				}
+			}
+			if (r.Topic() != "") != tt.topic {
+				t.Errorf("topic %q, want an answer: %v", r.Topic(), tt.topic)
+			}
+			if !strings.Contains(r.Text(), "1-800-662-4357") {
+				t.Errorf("no referral:\n%s", r.Text())
+			}
+		})
+	}
+}
+
+func TestLongPostOffersTheOtherConcerns(t *testing.T) {
+	e, _ := shipped(t)
+	r := ask(t, e, "Day 4 off kratom. I cant sleep at all. My legs wont stop moving at night. And the diarrhea is constant. How long does this go on?", "")
+	if r.Kind() != KindAnswer || r.Topic() == "" {
+		t.Fatalf("a long post got %s/%s:\n%s", r.Kind(), r.Intent(), r.Text())
+	}
+	if !strings.Contains(r.Text(), "You also mentioned:") {
+		t.Errorf("the other concerns are not offered:\n%s", r.Text())
+	}
+	offered := map[string]bool{r.Topic(): true}
+	for _, s := range r.Suggestions() {
+		offered[s.ID] = true
+	}
+	for _, want := range []string{"sleep", "restless-legs", "stomach"} {
+		if !offered[want] {
+			t.Errorf("%s is neither answered nor offered (answered %s, offered %v)", want, r.Topic(), r.Suggestions())
+		}
+	}
+	if strings.Contains(r.Text(), "few simple words") {
+		t.Errorf("someone who wrote a paragraph is told to write less:\n%s", r.Text())
+	}
+}
+
+func TestLongPostFallbackNeverAsksForFewerWords(t *testing.T) {
+	e, _ := shipped(t)
+	r := ask(t, e, "So it has been a strange year. Work changed, we moved twice, the car broke down. My mum visits on Sundays. The garden is a mess. Anyway.", "")
+	if r.Kind() == KindFallback && !strings.Contains(r.Text(), "Thank you for telling me") {
+		t.Errorf("a post the bot could not place got the short-question fallback:\n%s", r.Text())
+	}
+}
+
+func TestFollowUpReadInTheChatsContext(t *testing.T) {
+	e, _ := shipped(t)
+	now := time.Date(2026, 11, 21, 3, 0, 0, 0, time.UTC)
+	e.chats.now = func() time.Time { return now }
+	say := func(chat, q string) Reply {
+		t.Helper()
+		r, err := e.Answer(context.Background(), Question{Text: q, Chat: chat})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return r
+	}
+	alone := say("", "is it safe with it")
+	say("a", "can i drink alcohol while using kratom")
+	if r := say("a", "is it safe with it"); r.Topic() != "mixing-substances" {
+		t.Errorf("the follow-up got %s/%s, want the topic before it (alone it gets %s)", r.Kind(), r.Topic(), alone.Topic())
+	}
+	if r := say("b", "is it safe with it"); r.Topic() != alone.Topic() {
+		t.Errorf("another chat's context leaked: %s", r.Topic())
+	}
+	say("c", "can i drink alcohol while using kratom")
+	now = now.Add(followUpTTL + time.Minute)
+	if r := say("c", "is it safe with it"); r.Topic() != alone.Topic() {
+		t.Errorf("context older than %s was used: %s", followUpTTL, r.Topic())
+	}
+}
+
+func TestChatMemoryIsBounded(t *testing.T) {
+	var c chatMemory
+	for i := 0; i < memoryCap+500; i++ {
+		c.remember(strings.Repeat("x", i%50)+string(rune('a'+i%26))+strings.Repeat("y", i/26), "sleep")
+	}
+	if len(c.m) > memoryCap {
+		t.Errorf("%d chats remembered, cap %d", len(c.m), memoryCap)
+	}
+}
+
+func TestSentences(t *testing.T) {
+	tests := []struct {
+		in   string
+		want []string
+	}{
+		{"cant sleep", []string{"cant sleep"}},
+		{"day 4. cant sleep at all! legs wont stop? ok", []string{"day 4", "cant sleep at all", "legs wont stop ok"}},
+		{"first line\nsecond line here", []string{"first line", "second line here"}},
+		{"...", nil},
+	}
+	for _, tt := range tests {
+		got := sentences(tt.in)
+		if strings.Join(got, "|") != strings.Join(tt.want, "|") {
+			t.Errorf("sentences(%q) = %q, want %q", tt.in, got, tt.want)
+		}
+	}
+}
