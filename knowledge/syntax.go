@@ -365,6 +365,15 @@ func syntaxProblem(name string, data []byte, err error) Problem {
 		p.Pos.Col = curlyCol(lineAt(data, p.Pos.Line))
 		return p
 	}
+	if strings.Contains(err.Error(), "mapping values are not allowed") && p.Pos.Col == 1 {
+		// point at the colon inside the text: the one after the key's
+		line := lineAt(data, p.Pos.Line)
+		if k := strings.Index(line, ": "); k >= 0 {
+			if c := strings.Index(line[k+2:], ": "); c >= 0 {
+				p.Pos.Col = utf8.RuneCountInString(line[:k+2+c]) + 1
+			}
+		}
+	}
 	for _, e := range indentErrors {
 		if strings.Contains(err.Error(), e) {
 			if ip, ok := indentProblem(name, data); ok {

@@ -32,7 +32,7 @@ var brokenCases = []struct {
 	// YAML itself
 	{"empty-file.yaml", []want{{"1:1", "this file is empty", false}}},
 	{"tab-indent.yaml", []want{{"4:1", "indented with a tab; YAML needs spaces", false}}},
-	{"colon-in-text.yaml", []want{{"4:1", `a ':' inside text needs the whole text in quotes`, false}}},
+	{"colon-in-text.yaml", []want{{"4:22", `a ':' inside text needs the whole text in quotes`, false}}},
 	{"key-twice.yaml", []want{{"6:5", `"title" appears twice in this entry (first on line 4)`, false}}},
 	// only the cause: not also the knock-on "has neither words nor questions"
 	{"words-not-a-list.yaml", []want{{"6:5", "found the text `nightmares` where this needs a list like [a, b]", false}}},

@@ -138,7 +138,7 @@ func TestParse(t *testing.T) {
 		{"no examples", "threshold: 0.8\n",
 			[]string{`ex.yaml:1:1: there are no examples`}},
 		{"not yaml", "threshold: 0.8\nexamples:\n  - q: hi: there\n    kind: greeting\n",
-			[]string{`ex.yaml:3:1: a ':' inside text needs the whole text in quotes`}},
+			[]string{`ex.yaml:3:10: a ':' inside text needs the whole text in quotes`}},
 		{"a list", "- q: hi\n",
 			[]string{`ex.yaml:1:1: the file must have 'examples:'`}},
 	}
