@@ -246,12 +246,40 @@ func (h *Handler) ask(ctx context.Context, i *discordgo.Interaction, text string
 	if h.opt.LogText {
 		h.log.Debug("discord: question", "text", text)
 	}
-	q := bots.Question{Text: text, Region: h.region(ctx, i)}
+	user := userID(i)
+	q := bots.Question{Text: text, Region: h.region(ctx, i), Chat: chatKey(i, user)}
 	r, err := h.e.Answer(ctx, q)
 	if err != nil {
 		return nil, func(context.Context) {}
 	}
-	return h.reply(discordgo.InteractionResponseChannelMessageWithSource, r, false), h.record(q, r)
+	rec := h.record(q, r)
+	named := r.NamedRegion()
+	if named == "" || user == "" || h.opt.Regions == nil {
+		return h.reply(discordgo.InteractionResponseChannelMessageWithSource, r, false), rec
+	}
+	// "I'm in the UK": kept as this person's region, as /resources does
+	return h.reply(discordgo.InteractionResponseChannelMessageWithSource, r, false), func(ctx context.Context) {
+		rec(ctx)
+		h.rememberRegion(ctx, user, named)
+	}
+}
+
+// chatKey is bots.Question.Chat for Discord: "discord:<channel>:<user>",
+// so a follow-up is read in the context of this person's last answer here.
+func chatKey(i *discordgo.Interaction, user string) string {
+	if user == "" {
+		return ""
+	}
+	return Platform + ":" + i.ChannelID + ":" + user
+}
+
+// rememberRegion keeps a person's region choice.
+func (h *Handler) rememberRegion(ctx context.Context, user, code string) {
+	ctx, cancel := context.WithTimeout(ctx, storeTimeout)
+	defer cancel()
+	if err := h.opt.Regions.SetChatRegion(ctx, regionKey(user), code); err != nil {
+		h.log.Warn("discord: could not remember a region choice", "err", err)
+	}
 }
 
 // openTopic shows v if it is a topic id, and returns nil otherwise.
@@ -280,12 +308,25 @@ func (h *Handler) open(ctx context.Context, i *discordgo.Interaction, id string,
 	}
 	return h.reply(discordgo.InteractionResponseChannelMessageWithSource, r, false), func(ctx context.Context) {
 		rec(ctx)
-		ctx, cancel := context.WithTimeout(ctx, storeTimeout)
-		defer cancel()
-		if err := h.opt.Regions.SetChatRegion(ctx, regionKey(user), code); err != nil {
-			h.log.Warn("discord: could not remember a region choice", "err", err)
+		h.rememberRegion(ctx, user, code)
+	}
+}
+
+// deferral is the response that buys time for a slow answer: a feedback
+// press updates its message later (type 6), anything else shows "thinking"
+// (type 5), ephemeral unless replies are public, as the answer will be.
+func (h *Handler) deferral(i *discordgo.Interaction) *discordgo.InteractionResponse {
+	if i.Type == discordgo.InteractionMessageComponent {
+		if d, ok := i.Data.(discordgo.MessageComponentInteractionData); ok &&
+			(strings.HasPrefix(d.CustomID, idHelpful) || strings.HasPrefix(d.CustomID, idNotHelp)) {
+			return &discordgo.InteractionResponse{Type: discordgo.InteractionResponseDeferredMessageUpdate}
 		}
 	}
+	resp := &discordgo.InteractionResponse{Type: discordgo.InteractionResponseDeferredChannelMessageWithSource}
+	if !h.opt.Public {
+		resp.Data = &discordgo.InteractionResponseData{Flags: discordgo.MessageFlagsEphemeral}
+	}
+	return resp
 }
 
 func (h *Handler) record(q bots.Question, r bots.Reply) func(context.Context) {

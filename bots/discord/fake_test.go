@@ -25,12 +25,14 @@ type fakeDiscord struct {
 	srv   *httptest.Server
 	token string // the bot token it accepts
 
-	registerStatus int // when set, command registration fails with it
-	mu             sync.Mutex
-	callbackFail   []int // statuses for the next callbacks, in order
+	registerStatus   int          // when set, command registration fails with it
+	registerFailures atomic.Int32 // registrations still to fail with 502
+	mu               sync.Mutex
+	callbackFail     []int // statuses for the next callbacks, in order
 
 	registrations chan request // PUT .../commands
 	callbacks     chan request // POST /interactions/{id}/{token}/callback
+	edits         chan request // PATCH /webhooks/{app}/{token}/messages/@original
 	handshakes    chan gatewayOp
 	push          chan []byte // INTERACTION_CREATE payloads for the connection
 	drop          chan struct{}
@@ -58,7 +60,7 @@ const fakeApp = "999999999999999999"
 func newFakeDiscord(t *testing.T, token string) *fakeDiscord {
 	f := &fakeDiscord{
 		t: t, token: token,
-		registrations: make(chan request, 10), callbacks: make(chan request, 100),
+		registrations: make(chan request, 10), callbacks: make(chan request, 100), edits: make(chan request, 100),
 		handshakes: make(chan gatewayOp, 10), push: make(chan []byte), drop: make(chan struct{}),
 		done: make(chan struct{}),
 	}
@@ -77,6 +79,10 @@ func newFakeDiscord(t *testing.T, token string) *fakeDiscord {
 	commands := func(w http.ResponseWriter, r *http.Request) {
 		body, _ := io.ReadAll(r.Body)
 		f.registrations <- request{path: r.URL.Path, auth: r.Header.Get("Authorization"), body: body}
+		if f.registerFailures.Add(-1) >= 0 {
+			w.WriteHeader(http.StatusBadGateway)
+			return
+		}
 		if f.registerStatus != 0 {
 			w.WriteHeader(f.registerStatus)
 			fmt.Fprint(w, `{"message":"401: Unauthorized","code":0}`)
@@ -115,6 +121,13 @@ func newFakeDiscord(t *testing.T, token string) *fakeDiscord {
 			w.WriteHeader(status)
 			fmt.Fprint(w, `{"message":"Unknown interaction","code":10062,"echo":"SHOULD-NOT-BE-LOGGED"}`)
 		}
+	})
+	// Editing the deferred response: Discord answers 200 with the message.
+	mux.HandleFunc("PATCH /api/v9/webhooks/{app}/{token}/messages/{msg}", func(w http.ResponseWriter, r *http.Request) {
+		body, _ := io.ReadAll(r.Body)
+		f.edits <- request{path: r.URL.Path, auth: r.Header.Get("Authorization"), body: body}
+		w.Header().Set("Content-Type", "application/json")
+		fmt.Fprint(w, `{"id":"1","content":""}`)
 	})
 	mux.HandleFunc("GET /ws/", f.gateway) // discordgo adds the slash
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {

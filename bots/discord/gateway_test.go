@@ -4,12 +4,15 @@ import (
 	"context"
 	"crypto/ed25519"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/kratombot/kratombot/bots/botstest"
 
@@ -269,18 +272,87 @@ func TestRegisterInServerForHTTPMode(t *testing.T) {
 	}
 }
 
+// newBot is a Bot against the fake, for tests that run it themselves.
+func newBot(t *testing.T, f *fakeDiscord, cfg Config, opt Options) (*Bot, *botstest.Log) {
+	logs := &botstest.Log{}
+	log := slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	opt.Log = log
+	e := minimalEngine(t)
+	return &Bot{
+		Config: cfg, Handler: NewHandler(e, opt), Commands: Commands(e),
+		Log: log, Redactor: redact.New(), Client: f.client(),
+		RetryMin: 5 * time.Millisecond, RetryMax: 20 * time.Millisecond,
+	}, logs
+}
+
+// A refused token stops Run by itself, saying which token.
 func TestRegisterFails(t *testing.T) {
 	f := newFakeDiscord(t, testToken)
 	f.registerStatus = http.StatusUnauthorized
-	_, stop := startBot(t, f, Config{Token: testToken, AppID: fakeApp, ShardCount: 1}, Options{})
-	recv(t, f.registrations, "registration")
-	err := stop()
-	if err == nil || !strings.Contains(err.Error(), "registering the slash commands") {
+	b, _ := newBot(t, f, Config{Token: testToken, AppID: fakeApp, ShardCount: 1}, Options{})
+	errc := make(chan error, 1)
+	go func() { errc <- b.Run(context.Background()) }()
+	err := recv(t, errc, "Run to stop on a refused token")
+	if err == nil || !strings.Contains(err.Error(), "registering the slash commands") || !strings.Contains(err.Error(), "refused DISCORD_BOT_TOKEN") {
 		t.Fatalf("Run: %v", err)
 	}
 	if strings.Contains(err.Error(), testToken) {
 		t.Errorf("the error holds the token: %v", err)
 	}
+}
+
+// A network error at start is retried with backoff: Run neither returns nor
+// takes the other platforms down, and connects once Discord answers.
+func TestStartRetriesNetworkErrors(t *testing.T) {
+	f := newFakeDiscord(t, testToken)
+	f.registerFailures.Store(3) // 502 Bad Gateway three times
+	b, logs := newBot(t, f, Config{Token: testToken, AppID: fakeApp, ShardCount: 1}, Options{})
+	var connected atomic.Int32
+	b.Connected = func() { connected.Add(1) }
+	b.Client.Transport = &flaky{base: b.Client.Transport, fail: 2} // and two transport errors before that
+	ctx, cancel := context.WithCancel(context.Background())
+	errc := make(chan error, 1)
+	go func() { errc <- b.Run(ctx) }()
+	recv(t, f.handshakes, "the gateway connection after the retries")
+	waitFor(t, "READY to count as connected", func() bool { return connected.Load() == 1 })
+	cancel()
+	if err := recv(t, errc, "Run to return"); err != nil {
+		t.Fatalf("Run: %v", err)
+	}
+	// discordgo retries a 502 itself a few times, so the count varies
+	if n := strings.Count(logs.String(), "cannot reach Discord; retrying"); n < 2 {
+		t.Errorf("%d retry warnings, want at least 2:\n%s", n, logs.String())
+	}
+}
+
+// A Discord that cannot be reached at all: Run waits until ctx ends and
+// then returns nil.
+func TestStartUnreachableUntilStopped(t *testing.T) {
+	f := newFakeDiscord(t, testToken)
+	b, logs := newBot(t, f, Config{Token: testToken, AppID: fakeApp, ShardCount: 1}, Options{})
+	b.Client.Transport = &flaky{base: b.Client.Transport, fail: 1 << 30}
+	ctx, cancel := context.WithCancel(context.Background())
+	errc := make(chan error, 1)
+	go func() { errc <- b.Run(ctx) }()
+	waitFor(t, "a few retries", func() bool { return strings.Count(logs.String(), "retrying") >= 3 })
+	cancel()
+	if err := recv(t, errc, "Run to return"); err != nil {
+		t.Fatalf("Run after the network never came: %v", err)
+	}
+}
+
+// flaky fails its first fail requests like a network that is down.
+type flaky struct {
+	base http.RoundTripper
+	fail int32
+	n    atomic.Int32
+}
+
+func (f *flaky) RoundTrip(r *http.Request) (*http.Response, error) {
+	if f.n.Add(1) <= f.fail {
+		return nil, errors.New("dial tcp: connection refused")
+	}
+	return f.base.RoundTrip(r)
 }
 
 func TestHTTPModeWithoutToken(t *testing.T) {

@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"strconv"
@@ -70,34 +71,70 @@ func (e *endpoint) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if i.Type != discordgo.InteractionPing {
+		// a byte-identical replay carries a valid signature while its
+		// timestamp is fresh: the id tells it was answered already
+		if !e.b.seen.first(i.ID, e.now()) {
+			log.Debug("discord: an interaction already answered came again; not answering twice")
+			http.Error(w, "this interaction was already answered", http.StatusConflict)
+			return
+		}
 		metrics.Updates.WithLabelValues(Platform).Inc()
 	}
-	resp, sent := e.b.Handler.Respond(r.Context(), &i)
+	// Not the request's context alone: a deferred answer goes on after the
+	// HTTP response is written.
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(r.Context()), sendTimeout)
+	defer cancel()
+	wrote := false
+	resp, sent, deferred := e.b.respond(ctx, &i, func(d *discordgo.InteractionResponse) error {
+		wrote = true
+		return e.write(w, d)
+	})
+	if deferred {
+		if resp == nil {
+			return
+		}
+		if err := e.b.followUp(ctx, e.b.Client, &i, resp); err != nil {
+			e.b.sendFailed(err)
+			return
+		}
+		metrics.SendLatency.WithLabelValues(Platform).Observe(time.Since(start).Seconds())
+		sent(ctx)
+		return
+	}
+	if wrote {
+		return // the deferral failed to go out; respond logged it
+	}
 	if resp == nil {
 		http.Error(w, "no answer", http.StatusServiceUnavailable)
 		return
 	}
-	data, err := encode(resp)
-	if err != nil {
-		metrics.SendErrors.WithLabelValues(Platform).Inc()
-		log.Error("discord: could not encode a reply", "err", err)
-		http.Error(w, "could not encode the reply", http.StatusInternalServerError)
+	if err := e.write(w, resp); err != nil {
+		e.b.sendFailed(err)
 		return
-	}
-	w.Header().Set("Content-Type", "application/json")
-	w.Header().Set("Content-Length", strconv.Itoa(len(data)))
-	if _, err := w.Write(data); err != nil {
-		metrics.SendErrors.WithLabelValues(Platform).Inc()
-		log.Warn("discord: could not write a reply", "err", err)
-		return
-	}
-	if f, ok := w.(http.Flusher); ok {
-		f.Flush() // the reply goes out before the event is recorded
 	}
 	if i.Type != discordgo.InteractionPing {
 		metrics.SendLatency.WithLabelValues(Platform).Observe(time.Since(start).Seconds())
 	}
-	sent(context.WithoutCancel(r.Context()))
+	sent(ctx)
+}
+
+// write sends resp as the HTTP response and flushes it, so that it goes
+// out before the event is recorded or a follow-up is prepared.
+func (e *endpoint) write(w http.ResponseWriter, resp *discordgo.InteractionResponse) error {
+	data, err := encode(resp)
+	if err != nil {
+		http.Error(w, "could not encode the reply", http.StatusInternalServerError)
+		return fmt.Errorf("could not encode a reply: %w", err)
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Content-Length", strconv.Itoa(len(data)))
+	if _, err := w.Write(data); err != nil {
+		return fmt.Errorf("could not write a reply: %w", err)
+	}
+	if f, ok := w.(http.Flusher); ok {
+		f.Flush()
+	}
+	return nil
 }
 
 // verify checks Discord's signature over timestamp+body and that the

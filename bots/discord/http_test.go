@@ -181,7 +181,7 @@ func TestHTTPAutocomplete(t *testing.T) {
 		{"faq", "topic", "", 0},
 		{"resources", "region", "u", 2},
 	} {
-		w := serve(h, signed(autocompleteJSON("1", tt.command, tt.option, tt.typed), time.Now(), testKey))
+		w := serve(h, signed(autocompleteJSON(tt.command+tt.typed, tt.command, tt.option, tt.typed), time.Now(), testKey))
 		if w.Code != http.StatusOK {
 			t.Fatalf("status %d", w.Code)
 		}

@@ -27,6 +27,8 @@ func startDiscord(d *deps) (string, runner, error) {
 	b := &discord.Bot{
 		Config: cfg, Handler: h, Commands: discord.Commands(d.engine),
 		Log: d.log, Redactor: d.redactor,
+		// READY, or the interactions endpoint served: /readyz counts it
+		Connected: func() { d.connected("discord") },
 	}
 	if cfg.HTTPMode() {
 		d.mux.Handle("POST "+discord.EndpointPath, b.Endpoint())
