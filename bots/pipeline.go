@@ -72,7 +72,7 @@ func (e *Engine) ordinary(ix *index, m message, q Question, reg *knowledge.Regio
 	}
 	u := ix.understand(m)
 	if !m.long {
-		if last, ok := e.chats.last(q.Chat); ok && (!u.confident || looksLikeFollowUp(a)) {
+		if last, ok := e.chats.last(q.Chat); ok && (looksLikeFollowUp(a) || (!u.confident && ix.knowsAWord(a))) {
 			if t, ok := ix.base.Topic(last); ok {
 				ctxMsg := ix.readMessage(t.Title + ". " + strings.Join(a.words, " "))
 				ctxMsg.long = false
@@ -110,6 +110,17 @@ func (e *Engine) ordinary(ix *index, m message, q Question, reg *knowledge.Regio
 		r.suggestions = append(sug, r.suggestions...)
 	}
 	return r
+}
+
+// knowsAWord is a message with at least one word the knowledge uses:
+// "qwxz plorp" after an answer is not a follow-up to it.
+func (ix *index) knowsAWord(a analysis) bool {
+	for _, s := range a.content {
+		if ix.known[s] {
+			return true
+		}
+	}
+	return false
 }
 
 // risk is what the safety stage found.

@@ -233,6 +233,9 @@ func (h *Handler) command(ctx context.Context, i *discordgo.Interaction, d disco
 			if code, ok := h.e.Region(v); ok {
 				return h.open(ctx, i, "region:"+code, true)
 			}
+			// The engine says the region is unknown and lists those it
+			// knows, keeping the person's helplines; nothing is remembered.
+			return h.open(ctx, i, "region:"+v, false)
 		}
 		return h.open(ctx, i, "resources", false)
 	case cmdPrivacy:

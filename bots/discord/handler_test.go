@@ -79,6 +79,8 @@ func TestCommands(t *testing.T) {
 			[]string{"Helplines: United States", "These services can help", "Emergency: call 911"}, []string{"open:region:UK"}},
 		{"resources UK", commandJSON("12", "resources", str("region", "UK")), bots.IntentResources, "", ukReferral,
 			[]string{"Helplines: United Kingdom", "Samaritans"}, []string{"open:region:US"}},
+		{"resources in an unknown region", commandJSON("20", "resources", str("region", "nz")), bots.IntentResources, "", usReferral,
+			[]string{`I don't know the region "nz"`, "US (United States)", "Helplines: United States"}, []string{"open:region:UK"}},
 		{"help", commandJSON("13", "help"), bots.IntentHelp, "", usReferral,
 			[]string{"Ask me about symptoms"}, []string{"open:menu:symptom", "open:menu:treatment", "open:menu:faq", "open:resources"}},
 		{"privacy", commandJSON("14", "privacy"), bots.IntentPrivacy, "", usReferral, []string{"Nothing you write is stored"}, nil},
