@@ -220,11 +220,29 @@ func (ix *index) crisisRisk(a analysis) (cat int, risk float32) {
 	p := make([]float32, m.classes)
 	m.scores(x, p)
 	cat, best := -1, float32(0)
+	emergencyCat, emergencyBest, emergency := -1, float32(0), float32(0)
 	for k := 0; k < ix.models.noCrisis; k++ {
 		risk += p[k]
 		if p[k] > best {
 			cat, best = k, p[k]
 		}
+		if ix.base.Crisis[k].Contact == knowledge.ContactEmergency {
+			emergency += p[k]
+			if p[k] > emergencyBest {
+				emergencyCat, emergencyBest = k, p[k]
+			}
+		}
+	}
+	// Which line to lead with: when a real share of the danger is to the
+	// body (an overdose, a seizure, someone not waking), the emergency
+	// number comes first; its reply still gives the crisis line next.
+	if emergencyCat >= 0 && emergency >= emergencyShare*risk {
+		cat = emergencyCat
 	}
 	return cat, risk
 }
+
+// emergencyShare is the share of the crisis model's risk on emergency
+// categories from which the emergency number leads. Tuned on the
+// development set.
+const emergencyShare = 0.45
