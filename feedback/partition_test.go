@@ -129,4 +129,3 @@ func TestStorePostgresPartitionedMidRun(t *testing.T) {
 		t.Error("counting did not resume after the partition")
 	}
 }
-
