@@ -56,6 +56,12 @@ const (
 	pWord   = '\uE004'
 )
 
+var (
+	punctReplacer = strings.NewReplacer(" ,", ",", " .", ".", " ?", "?", " !", "!", " ;", ";", " :", ":")
+	marksReplacer = strings.NewReplacer(string(pHandle), markHandle, string(pEmail), markEmail, string(pLink), markLink,
+		string(pNumber), markNumber, string(pWord), markWord)
+)
+
 // streetWords end an address: the word before them is a street's name.
 var streetWords = map[string]bool{
 	"street": true, "st": true, "road": true, "rd": true, "avenue": true, "ave": true, "lane": true,
@@ -121,9 +127,8 @@ func (sc Scrubber) Scrub(s string) string {
 	}
 	s = strings.ToLower(s)
 	s = strings.TrimSpace(spaceRe.ReplaceAllString(s, " "))
-	s = strings.NewReplacer(" ,", ",", " .", ".", " ?", "?", " !", "!", " ;", ";", " :", ":").Replace(s)
-	s = strings.NewReplacer(string(pHandle), markHandle, string(pEmail), markEmail, string(pLink), markLink,
-		string(pNumber), markNumber, string(pWord), markWord).Replace(s)
+	s = punctReplacer.Replace(s)
+	s = marksReplacer.Replace(s)
 	if utf8.RuneCountInString(s) > MaxQuestion {
 		r := []rune(s)[:MaxQuestion]
 		s = strings.TrimSpace(string(r)) + "…"

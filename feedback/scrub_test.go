@@ -3,6 +3,7 @@ package feedback
 import (
 	"strings"
 	"testing"
+	"unicode"
 	"unicode/utf8"
 )
 
@@ -93,7 +94,8 @@ func TestScrubCapsLength(t *testing.T) {
 }
 
 func FuzzScrub(f *testing.F) {
-	for _, s := range []string{"hi @bob 555 a@b.co https://x.io", "\xff", strings.Repeat("9", 3000)} {
+	for _, s := range []string{"hi @bob 555 a@b.co https://x.io", "\xff", strings.Repeat("9", 3000),
+		"my son Tobias lives on Birchwood Lane", "Ich heiße Jürgen", "it's 'quoted' o'clock", "ǅemal’s ﬁne"} {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) {
@@ -106,6 +108,13 @@ func FuzzScrub(f *testing.F) {
 		}
 		if utf8.RuneCountInString(got) > MaxQuestion+1 {
 			t.Fatalf("too long: %d", utf8.RuneCountInString(got))
+		}
+		// nothing but common English survives (marks are English words too)
+		for _, w := range strings.FieldsFunc(got, func(r rune) bool { return !unicode.IsLetter(r) && r != '\'' && r != '’' }) {
+			w = strings.Trim(strings.ReplaceAll(w, "’", "'"), "'")
+			if w != "" && !English(w) && !English(strings.ReplaceAll(w, "'", "")) {
+				t.Fatalf("%q survived in %q -> %q", w, s, got)
+			}
 		}
 	})
 }

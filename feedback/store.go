@@ -121,6 +121,7 @@ type Store struct {
 // item is one queued event, a region choice, or a flush request when
 // flushed is set.
 type item struct {
+	nudge   bool // wakes the writer, carries nothing
 	ev      bots.Event
 	region  *regionWrite
 	flushed chan struct{}
@@ -436,11 +437,31 @@ func (s *Store) ChatRegion(ctx context.Context, chat string) (string, bool, erro
 	switch {
 	case errors.Is(err, sql.ErrNoRows):
 		return "", false, nil
-	case err != nil:
+	case errors.Is(err, context.Canceled):
 		return "", false, fmt.Errorf("looking up the chat's region in the feedback store: %w", err)
+	case err != nil:
+		// a slow or broken database: later look-ups skip it until the
+		// writer has reached it again; the chat gets the default meanwhile
+		s.markDown(err)
+		return "", false, nil
 	}
 	s.remember(chat, region)
 	return region, true, nil
+}
+
+// markDown notes that a look-up found the database down and wakes the
+// writer, which reconnects in the background.
+func (s *Store) markDown(err error) {
+	if s.ready.Swap(false) {
+		s.state.Store(StateUnavailable)
+		s.opt.Log.Warn("feedback store unavailable: the bot answers without it and keeps trying in the background",
+			"backend", s.backend, "err", err)
+		s.lastLog.Store(time.Now().UnixNano())
+	}
+	select {
+	case s.queue <- item{nudge: true}:
+	default:
+	}
 }
 
 // remember keeps a region in memory ("" = the chat forgot its choice).
@@ -674,7 +695,7 @@ func (s *Store) write(batch []item) {
 	var events int
 	for _, it := range batch {
 		switch {
-		case it.flushed != nil:
+		case it.flushed != nil, it.nudge:
 			continue
 		case it.region != nil:
 			regions[it.region.chat] = it.region.region // the last choice wins
@@ -703,10 +724,12 @@ func (s *Store) write(batch []item) {
 			questions[ev.Question]++
 		}
 	}
+	if events > 0 && !s.ready.Load() && !s.reconnect() {
+		s.dropped.Add(uint64(events)) // closing while the store is down
+		events = 0
+	}
 	if events > 0 {
-		if !s.ready.Load() {
-			s.dropped.Add(uint64(events))
-		} else if err := s.writeCounts(topics, questions, regions); err != nil {
+		if err := s.writeCounts(topics, questions, regions); err != nil {
 			s.failed.Add(uint64(events))
 			s.ready.Store(false)
 			s.state.Store(StateUnavailable)

@@ -198,3 +198,29 @@ func TestHTTPModeConnected(t *testing.T) {
 	cancel()
 	recv(t, errc, "Run")
 }
+
+// Custom ids and select values come back from the client and can be forged:
+// only the knowledge's topic ids reach the recorder (and so the store).
+func TestForgedCustomIDsRecordNoTopic(t *testing.T) {
+	e := minimalEngine(t)
+	rec := &botstest.Events{}
+	h := NewHandler(e, Options{Recorder: rec, Feedback: true})
+	for k, payload := range [][]byte{
+		componentJSON("801", "fb:1:John Smith has HIV \x1b[31m"),
+		componentJSON("802", "fb:0:../../etc/passwd"),
+		componentJSON("803", "open:Jane Doe \x1b]0;x\x07"),
+		componentJSON("804", "open", "no-such-topic \u202e"),
+		componentJSON("805", "open:region:XX"),
+	} {
+		_, sent := respond(t, h, payload)
+		sent(context.Background())
+		for _, ev := range rec.All() {
+			if _, ok := e.Base().Topic(ev.Topic); ev.Topic != "" && !ok {
+				t.Errorf("case %d: a forged topic %q reached the recorder", k, ev.Topic)
+			}
+			if ev.Helpful != nil {
+				t.Errorf("case %d: a forged vote was recorded: %+v", k, ev)
+			}
+		}
+	}
+}

@@ -3,13 +3,17 @@ package main
 import (
 	"bufio"
 	"bytes"
+	"context"
 	"errors"
 	"io"
 	"net"
 	"net/http"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/kratombot/kratombot/bots/botstest"
 )
 
 // startHTTP serves h like serve does, with short timeouts.
@@ -123,3 +127,61 @@ func TestHTTPSlowAndIdleClientsAreCut(t *testing.T) {
 }
 
 func errorsAs(err error, target any) bool { return errors.As(err, target) }
+
+// serve with KRATOMBOT_METRICS_ADDR: metrics only on the private address,
+// health on both, and the public one refuses big bodies with 413.
+func TestServeMetricsAddr(t *testing.T) {
+	fakeOn.Store(true)
+	defer fakeOn.Store(false)
+	for _, v := range []string{"TELEGRAM_BOT_TOKEN", "DISCORD_BOT_TOKEN", "DISCORD_PUBLIC_KEY", "KRATOMBOT_STORE", "KRATOMBOT_HTTP_ADDR", "KRATOMBOT_METRICS_ADDR"} {
+		t.Setenv(v, "")
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	var stderr botstest.Log
+	exit := make(chan int, 1)
+	go func() {
+		exit <- run(ctx, []string{"serve", "--knowledge", minimalDir, "--http-addr", "127.0.0.1:0", "--metrics-addr", "127.0.0.1:0", "--log-format", "json"},
+			strings.NewReader(""), io.Discard, &stderr)
+	}()
+	addrRe := regexp.MustCompile(`"msg":"http listening","addr":"([^"]+)","for":"([^"]+)"`)
+	addrs := map[string]string{}
+	waitFor(t, "serve to listen twice", func() bool {
+		for _, m := range addrRe.FindAllStringSubmatch(stderr.String(), -1) {
+			addrs[m[2]] = "http://" + m[1]
+		}
+		return len(addrs) == 2
+	})
+	public, private := addrs["webhooks and health checks"], addrs["metrics and health checks"]
+	status := func(method, url string, body io.Reader) int {
+		req, _ := http.NewRequest(method, url, body)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	waitFor(t, "/readyz on the private address", func() bool { return status("GET", private+"/readyz", nil) == 200 })
+	if c := status("GET", public+"/metrics", nil); c != http.StatusNotFound {
+		t.Errorf("public /metrics = %d, want 404", c)
+	}
+	if c := status("GET", private+"/metrics", nil); c != 200 {
+		t.Errorf("private /metrics = %d", c)
+	}
+	if c := status("GET", public+"/healthz", nil); c != 200 {
+		t.Errorf("public /healthz = %d", c)
+	}
+	if c := status("POST", public+"/telegram/webhook", bytes.NewReader(bytes.Repeat([]byte("x"), 2<<20))); c != http.StatusRequestEntityTooLarge {
+		t.Errorf("a 2 MiB body = %d, want 413", c)
+	}
+	cancel()
+	select {
+	case code := <-exit:
+		if code != 0 {
+			t.Fatalf("serve exit %d:\n%s", code, stderr.String())
+		}
+	case <-time.After(20 * time.Second):
+		t.Fatal("serve did not stop")
+	}
+}
