@@ -221,7 +221,7 @@ func unknownRegion(name string, b *knowledge.Base) string {
 
 // privacyStoreDefault is what /privacy says when the store is on and the
 // knowledge has no privacy_store text: never the "nothing is kept" text.
-const privacyStoreDefault = "kratombot keeps no names, user ids or chat ids. With the operator's anonymous feedback store on, it counts which topics are shown and whether people found them helpful, keeps questions it could not answer with numbers, e-mail addresses, usernames and links removed, and remembers a chosen region under a code that does not reveal the chat."
+const privacyStoreDefault = "kratombot keeps no names, user ids or chat ids. With the operator's anonymous feedback store on, it counts which topics are shown and whether people found them helpful, keeps questions it could not answer for 90 days with only their common English words and the bot's own words (names, places, numbers, e-mail addresses, usernames, links and other words replaced by placeholders), and remembers a chosen region under a code that does not reveal the chat. So that a short follow-up makes sense, it remembers the last topic it answered in a chat, in memory only, for 30 minutes."
 
 func menu() []Suggestion {
 	return []Suggestion{
