@@ -136,7 +136,7 @@ type risk struct {
 // a line of text, a missed one can cost a life.
 const (
 	crisisCertain  = 0.70 // the whole message
-	crisisPossible = 0.35
+	crisisPossible = 0.30
 	partCertain    = 0.85 // one sentence, or two together, of a post
 	partPossible   = 0.70
 	// phraseDoubt: below this the model is sure a phrase is an idiom.
@@ -191,12 +191,7 @@ func (ix *index) safety(m message) risk {
 	}
 	if floor >= 0 {
 		// The phrases are a floor: the reply always leads with the line to
-		// call. A phrase says danger, the model says better which kind:
-		// "he not wake up" matches a suicide phrase but is an emergency.
-		if cat >= 0 && whole >= crisisPossible && ix.base.Crisis[cat].Contact == knowledge.ContactEmergency {
-			floor = cat
-		}
-		// When the model is sure the words are an idiom ("overdosed on
+		// call. When the model is sure the words are an idiom ("overdosed on
 		// coffee lol"), the person's question is still answered below it.
 		if ix.models.crisis != nil && !r.certain && whole < phraseDoubt {
 			return risk{cat: floor, possible: true}
