@@ -8,6 +8,7 @@ import (
 	"slices"
 	"sort"
 	"strings"
+	"sync/atomic"
 
 	"github.com/kratombot/kratombot/bots"
 	"github.com/kratombot/kratombot/knowledge"
@@ -17,7 +18,8 @@ import (
 // The evaluation sets: messages written by other hands than the knowledge's
 // examples, which the bot never learns from. dev.yaml is for tuning;
 // heldout.yaml is only for reporting, once per change. If anyone tunes on
-// heldout.yaml it is no longer held out, and a fresh one must be written.
+// heldout.yaml it is no longer held out: rename it heldout-vN-retired.yaml
+// (it stays a regression set) and have a fresh one written.
 //
 //go:embed sets/*.yaml
 var setFiles embed.FS
@@ -65,6 +67,10 @@ func LoadSet(name string, open func(string) ([]byte, error)) ([]Case, error) {
 	return f.Cases, nil
 }
 
+// evaluations numbers the runs of Evaluate, so that each run's messages are
+// separate chats in the engine's memory of follow-ups.
+var evaluations atomic.Int64
+
 // SetTally counts one group of cases.
 type SetTally struct{ Total, Helped int }
 
@@ -97,8 +103,9 @@ func Evaluate(ctx context.Context, e *bots.Engine, cases []Case) (Report, error)
 	for _, c := range e.Base().Crisis {
 		contact[c.ID] = c.Contact
 	}
+	run := evaluations.Add(1) // chats of one evaluation never meet another's
 	for i, c := range cases {
-		chat := fmt.Sprintf("eval:%d", i)
+		chat := fmt.Sprintf("eval:%d:%d", run, i)
 		if c.After != "" {
 			if _, err := e.Answer(ctx, bots.Question{Text: c.After, Chat: chat}); err != nil {
 				return rep, err
