@@ -300,6 +300,11 @@ func (ix *index) understand(m message) understood {
 // merged orders topics for "did you mean": the model's guesses, then
 // BM25's, without the off-topic class or repeats.
 func merged(model []ranked, bm []scored, offTopic int) []scored {
+	// Only the first few are ever offered; on a large knowledge base BM25
+	// can rank thousands.
+	if len(bm) > 8 {
+		bm = bm[:8]
+	}
 	var out []scored
 	seen := map[int]bool{}
 	for _, r := range model {
