@@ -429,37 +429,45 @@ func (t *tracker) moved() <-chan struct{} {
 	return t.progress
 }
 
-// recentIDs remembers the last n update ids, for webhook redeliveries.
-type recentIDs struct {
+// recent remembers the last n keys it was given, forgetting the oldest:
+// update ids for webhook redeliveries, hashed presses for feedback. The
+// zero key marks an empty slot and is never remembered.
+type recent[K comparable] struct {
 	mu   sync.Mutex
-	ring []int
+	ring []K
 	pos  int
-	set  map[int]bool
+	set  map[K]bool
 }
 
-func newRecentIDs(n int) *recentIDs {
-	return &recentIDs{ring: make([]int, n), set: make(map[int]bool, n)}
+func newRecent[K comparable](n int) *recent[K] {
+	return &recent[K]{ring: make([]K, n), set: make(map[K]bool, n)}
 }
 
-// add reports whether id is new, and remembers it.
-func (r *recentIDs) add(id int) bool {
+// recentIDs remembers the last n update ids.
+type recentIDs = recent[int]
+
+func newRecentIDs(n int) *recentIDs { return newRecent[int](n) }
+
+// add reports whether k is new, and remembers it.
+func (r *recent[K]) add(k K) bool {
+	var zero K
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	if r.set[id] {
+	if r.set[k] {
 		return false
 	}
-	if old := r.ring[r.pos]; old != 0 {
+	if old := r.ring[r.pos]; old != zero {
 		delete(r.set, old)
 	}
-	r.ring[r.pos] = id
+	r.ring[r.pos] = k
 	r.pos = (r.pos + 1) % len(r.ring)
-	r.set[id] = true
+	r.set[k] = true
 	return true
 }
 
-// has reports whether id is remembered.
-func (r *recentIDs) has(id int) bool {
+// has reports whether k is remembered.
+func (r *recent[K]) has(k K) bool {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	return r.set[id]
+	return r.set[k]
 }

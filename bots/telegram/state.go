@@ -14,15 +14,12 @@ import (
 // message, so that a press counts once. It keeps only salted hashes, in
 // memory, and forgets the oldest past its size.
 type pressSet struct {
-	mu   sync.Mutex
-	seed maphash.Seed
-	ring []uint64
-	pos  int
-	set  map[uint64]bool
+	seed    maphash.Seed
+	pressed *recent[uint64]
 }
 
 func newPressSet(n int) *pressSet {
-	return &pressSet{seed: maphash.MakeSeed(), ring: make([]uint64, n), set: make(map[uint64]bool, n)}
+	return &pressSet{seed: maphash.MakeSeed(), pressed: newRecent[uint64](n)}
 }
 
 // add reports whether this person had not pressed under this message yet.
@@ -31,19 +28,7 @@ func (p *pressSet) add(chatID int64, messageID int, person int64) bool {
 	binary.LittleEndian.PutUint64(buf[0:], uint64(chatID))
 	binary.LittleEndian.PutUint64(buf[8:], uint64(messageID))
 	binary.LittleEndian.PutUint64(buf[16:], uint64(person))
-	k := maphash.Bytes(p.seed, buf[:]) | 1 // 0 marks an empty slot
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	if p.set[k] {
-		return false
-	}
-	if old := p.ring[p.pos]; old != 0 {
-		delete(p.set, old)
-	}
-	p.ring[p.pos] = k
-	p.pos = (p.pos + 1) % len(p.ring)
-	p.set[k] = true
-	return true
+	return p.pressed.add(maphash.Bytes(p.seed, buf[:]) | 1) // never the zero key
 }
 
 // slowLog sums up Telegram's 429 "Too Many Requests" answers: the first is
