@@ -327,7 +327,7 @@ func merged(model []ranked, bm []scored, offTopic int) []scored {
 func (ix *index) unsure(reg *knowledge.Region, m message, u understood) Reply {
 	r := ix.fallback(reg, u.ranked)
 	if m.long {
-		r.body = knowledge.Paragraphs(fallbackLong)
+		r.body = knowledge.Paragraphs(orDefault(ix.base.Messages.FallbackLong, fallbackLong))
 	}
 	// Clearly about kratom but unclear: the overview and the menu are the
 	// way in.
@@ -364,9 +364,21 @@ func hasSuggestion(ss []Suggestion, id string) bool {
 	return false
 }
 
+// orDefault is text, or def when a maintainer left it empty.
+func orDefault(text, def string) string {
+	if strings.TrimSpace(text) == "" {
+		return def
+	}
+	return text
+}
+
 // fallbackLong answers a post the bot could not place, without asking the
-// person to write less.
+// person to write less, when messages.yaml has no fallback_long.
 const fallbackLong = "Thank you for telling me all of that. I want to point you to the right information, and I couldn't be sure which part matters most to you right now.\n\nThe topics below are the closest to what you wrote; pick one, or tell me the one thing that is hardest today."
+
+// possibleCrisis is said after the crisis line when danger is possible,
+// when messages.yaml has no possible_crisis.
+const possibleCrisis = "Some of what you wrote sounds like you, or someone with you, may not be safe. If so, please reach out to the line above now. Here is the information you asked about too."
 
 // withCrisisLead puts the crisis line before an ordinary reply when danger
 // is possible but not certain: lead with help, and still answer.
@@ -374,7 +386,7 @@ func (ix *index) withCrisisLead(r Reply, c *knowledge.CrisisCategory, reg *knowl
 	lead := ix.crisisLead(c.Contact, reg)
 	r.kind = KindCrisis
 	r.intent = Intent(string(IntentPossibleCrisis) + ":" + c.ID)
-	r.lead = append(lead.lead, "Some of what you wrote sounds like you, or someone with you, may not be safe. If so, please reach out to the line above now. Here is the information you asked about too.")
+	r.lead = append(lead.lead, strings.Join(knowledge.Paragraphs(orDefault(ix.base.Messages.PossibleCrisis, possibleCrisis)), " "))
 	r.referral = lead.referral
 	return r
 }

@@ -171,6 +171,14 @@ type Messages struct {
 	// PrivacyStore replaces Privacy when an operator has turned on the
 	// opt-in feedback store, so /privacy always says exactly what is kept.
 	PrivacyStore string `yaml:"privacy_store"`
+	// FallbackLong replaces Fallback for a long post the bot could not
+	// place: it must never ask someone who wrote a paragraph to write less.
+	// Empty: a built-in text.
+	FallbackLong string `yaml:"fallback_long"`
+	// PossibleCrisis is said after the crisis line when danger is possible
+	// but not certain, before the answer to the question. Empty: a built-in
+	// text.
+	PossibleCrisis string `yaml:"possible_crisis"`
 }
 
 // Triggers are the words that mark small talk and dosing questions.
