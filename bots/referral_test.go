@@ -41,6 +41,22 @@ func everyReply(t testing.TB, e *Engine, b *knowledge.Base) map[string]Reply {
 	for _, tp := range b.Topics {
 		questions = append(questions, tp.Questions...)
 	}
+	// The understanding stages' own paths: every crisis tier (a sample of
+	// the examples, the idioms that only sound alarming), a long post, a
+	// follow-up-sized message, a place named in passing.
+	for i, c := range b.Crisis {
+		for j := i; j < len(c.Examples); j += 7 {
+			questions = append(questions, c.Examples[j])
+		}
+	}
+	for j := 0; j < len(b.NotCrisis); j += 7 {
+		questions = append(questions, b.NotCrisis[j])
+	}
+	questions = append(questions,
+		"overdosed on coffee today lol, how long does kratom withdrawal last",
+		"Day 4 off kratom. I cant sleep at all. My legs wont stop moving at night. And the diarrhea is constant. How long does this go on?",
+		"It has been a strange year. Work changed, we moved twice. The car broke down. Anyway.",
+		"is it safe with it", "im in leeds and i cant sleep", "i live in germany, my brother uses kratom")
 	for _, reg := range append([]*knowledge.Region{{Code: "unknown"}}, b.Regions...) {
 		for _, id := range opens {
 			r, err := e.Open(ctx, id, reg.Code)
@@ -72,6 +88,13 @@ func TestEveryReplyCarriesTheReferral(t *testing.T) {
 		}
 		if !strings.Contains(r.Text(), ref) {
 			t.Errorf("%s: text lacks the referral", name)
+		}
+		if r.Kind() == KindCrisis { // any tier: the line to call comes before anything else
+			lead := r.Lead()
+			if len(lead) == 0 || !strings.HasPrefix(r.Messages(1024, Plain{})[0], lead[0]) ||
+				!(strings.HasPrefix(lead[0], "Emergency:") || strings.HasPrefix(lead[0], "Please reach out now:")) {
+				t.Errorf("%s: a crisis reply (%s) does not open with the line to call: %q", name, r.Intent(), lead)
+			}
 		}
 		for _, max := range []int{4096, 2000, 1024} {
 			msgs := r.Messages(max, Plain{})
