@@ -74,19 +74,34 @@ func (b *Bot) poll(ctx context.Context) error {
 		}
 		b.connected()
 		wait = b.cfg.MinBackoff
-		fresh := 0
+		// Read the whole batch for crisis words before queueing any of it,
+		// then queue its crises first: a chat's first message would
+		// otherwise start (and its next ones leave the queue) while a
+		// crisis later in the same batch is still being read.
+		var batch []incoming
 		for _, u := range ups {
-			if !b.track.take(u.UpdateID) {
-				continue
+			if b.track.take(u.UpdateID) {
+				batch = append(batch, u)
 			}
-			fresh++
-			id := u.UpdateID
-			if b.dispatch(u, func(ok bool) {
-				if ok {
+		}
+		fresh := len(batch)
+		crisis := make([]bool, len(batch))
+		for i, u := range batch {
+			crisis[i] = b.isCrisis(u)
+		}
+		for _, first := range []bool{true, false} {
+			for i, u := range batch {
+				if crisis[i] != first {
+					continue
+				}
+				id := u.UpdateID
+				if b.dispatch(u, crisis[i], func(ok bool) {
+					if ok {
+						b.track.finish(id)
+					}
+				}) == dropped {
 					b.track.finish(id)
 				}
-			}) == dropped {
-				b.track.finish(id)
 			}
 		}
 		if fresh == 0 && len(ups) >= limit {
@@ -127,7 +142,7 @@ func (b *Bot) poll(ctx context.Context) error {
 }
 
 // dispatch queues an update on its chat's worker, a crisis first.
-func (b *Bot) dispatch(u incoming, done func(bool)) outcome {
+func (b *Bot) dispatch(u incoming, crisis bool, done func(bool)) outcome {
 	var id int64
 	group := false
 	var c *tgbotapi.Chat
@@ -144,15 +159,15 @@ func (b *Bot) dispatch(u incoming, done func(bool)) outcome {
 		return dropped // group chatter: nothing to answer, and no place in the queue
 	}
 	light := u.CallbackQuery != nil && strings.HasPrefix(u.CallbackQuery.Data, "h:")
-	return b.disp.push(id, group, job{u: u, at: time.Now(), done: done, crisis: b.isCrisis(u), light: light})
+	return b.disp.push(id, group, job{u: u, at: time.Now(), done: done, crisis: crisis, light: light})
 }
 
 // isCrisis scans a message for crisis words before it is queued, so that
 // a crisis is never dropped or kept waiting behind a chat's other messages.
 func (b *Bot) isCrisis(u incoming) bool {
 	m := u.Message
-	if m == nil {
-		return false
+	if m == nil || !b.addressed(m) {
+		return false // group chatter is not read at all
 	}
 	text := m.Text
 	if text == "" {
@@ -269,7 +284,7 @@ func (b *Bot) serveWebhook(w http.ResponseWriter, r *http.Request) {
 			b.hooks.mu.Unlock()
 			close(p.done)
 		}
-		switch b.dispatch(u, finish) {
+		switch b.dispatch(u, b.isCrisis(u), finish) {
 		case dropped:
 			finish(true)
 		case refused:
