@@ -176,7 +176,7 @@ type trainOptions struct {
 // larger l2) so that a sentence with a few rare words cannot sound alarming.
 var (
 	topicTraining  = trainOptions{epochs: 6, rate: 1.2, l2: 5e-4, seed: 7}
-	crisisTraining = trainOptions{epochs: 6, rate: 1.2, l2: 2e-3, seed: 7}
+	crisisTraining = trainOptions{epochs: 10, rate: 1.2, l2: 2e-3, seed: 7}
 )
 
 // trainLinear fits a model by stochastic gradient descent on the

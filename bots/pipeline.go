@@ -55,11 +55,44 @@ func (e *Engine) answer(ix *index, m message, q Question, reg *knowledge.Region)
 		}
 		return r
 	}
+	if risk.possible && !risk.phrase && e.contextCalms(ix, m, q) {
+		risk = noRisk
+	}
 	r := e.ordinary(ix, m, q, reg)
+	// A question about danger that the model is sure of and the bot can
+	// answer gets its answer plainly, and the crisis line and the emergency
+	// number close it. Without a sure answer, the line leads.
+	if risk.asking && r.Kind() == KindAnswer {
+		r.referral = crisisReferral(reg)
+		return r
+	}
 	if risk.possible {
 		r = ix.withCrisisLead(r, ix.base.Crisis[risk.cat], reg)
 	}
 	return r
+}
+
+var noRisk = risk{cat: -1}
+
+// contextCalms reads a short follow-up that the model found possibly
+// alarming after the chat's last topic, as a person would: "and after that
+// ends?" following detox asks about aftercare. Only the topic's title is
+// kept between messages, never the person's words.
+func (e *Engine) contextCalms(ix *index, m message, q Question) bool {
+	if m.long || !looksLikeFollowUp(m.whole) {
+		return false
+	}
+	last, ok := e.chats.last(q.Chat)
+	if !ok {
+		return false
+	}
+	t, ok := ix.base.Topic(last)
+	if !ok {
+		return false
+	}
+	c := ix.readMessage(t.Title + ". " + strings.Join(m.whole.words, " "))
+	_, p := ix.crisisRisk(c.whole)
+	return p < crisisPossible
 }
 
 // ordinary is everything after safety: dosing, small talk and topics.
@@ -128,6 +161,11 @@ type risk struct {
 	cat      int  // crisis category index
 	certain  bool // a phrase, an example, or the model sure of it
 	possible bool // the model unsure: lead with the crisis line, still answer
+	phrase   bool // a crisis phrase is in the message
+	// asking: a crisis phrase in a message the model is sure asks about
+	// danger or tells of it long ago ("what does an overdose look like?",
+	// "my uncle died of an overdose in 2015"); see answer.
+	asking bool
 }
 
 // Crisis thresholds on the crisis model's probability that a sentence is a
@@ -136,11 +174,16 @@ type risk struct {
 // a line of text, a missed one can cost a life.
 const (
 	crisisCertain  = 0.70 // the whole message
-	crisisPossible = 0.30
+	crisisPossible = 0.25
 	partCertain    = 0.85 // one sentence, or two together, of a post
 	partPossible   = 0.70
 	// phraseDoubt: below this the model is sure a phrase is an idiom.
 	phraseDoubt = 0.10
+	// phraseAsking: below this (and every sentence below crisisPossible)
+	// the model is sure that words of danger ask about it or tell of it
+	// long ago. Every crisis of the development sets that holds a phrase
+	// scores above 0.17.
+	phraseAsking = 0.05
 )
 
 // safety looks for danger in the whole message: the maintainers' phrases
@@ -178,7 +221,7 @@ func (ix *index) safety(m message) risk {
 			}
 		}
 	}
-	r := risk{cat: -1}
+	r := noRisk
 	switch {
 	case whole >= crisisCertain:
 		r = risk{cat: cat, certain: true}
@@ -193,10 +236,13 @@ func (ix *index) safety(m message) risk {
 		// The phrases are a floor: the reply always leads with the line to
 		// call. When the model is sure the words are an idiom ("overdosed on
 		// coffee lol"), the person's question is still answered below it.
-		if ix.models.crisis != nil && !r.certain && whole < phraseDoubt {
-			return risk{cat: floor, possible: true}
+		if ix.models.crisis != nil && !r.certain && whole < phraseAsking && part < crisisPossible {
+			return risk{cat: floor, possible: true, phrase: true, asking: true}
 		}
-		return risk{cat: floor, certain: true}
+		if ix.models.crisis != nil && !r.certain && whole < phraseDoubt {
+			return risk{cat: floor, possible: true, phrase: true}
+		}
+		return risk{cat: floor, certain: true, phrase: true}
 	}
 	return r
 }

@@ -22,8 +22,8 @@ type floor struct {
 }
 
 var floors = map[string]floor{
-	// measured 223/236 helped, 45/46 short, 89/90 crisis, 3 false crisis
-	"dev": {helped: 0.92, short: 0.95, crisisCaught: 87, falseCrisis: 4},
+	// measured 222/236 helped, 45/46 short, 90/90 crisis, 3 false crisis
+	"dev": {helped: 0.92, short: 0.95, crisisCaught: 88, falseCrisis: 4},
 	// The current held-out set, measured once: 266/290 helped, 51/52 short,
 	// 117/130 crisis, 16 false crisis.
 	"heldout": {helped: 0.90, short: 0.95, crisisCaught: 115, falseCrisis: 17},
@@ -31,6 +31,10 @@ var floors = map[string]floor{
 	// examples written for their kinds; kept as another regression set.
 	// Measured 275/301 helped, 60/62 short, 124/125 crisis, 3 false crisis.
 	"heldout-v1-retired": {helped: 0.90, short: 0.95, crisisCaught: 120, falseCrisis: 4},
+	// The second held-out set, retired the same way (measured once at
+	// 266/290, 117/130 crisis, 16 false crisis). Now 267/290 helped, 51/52
+	// short, 122/130 crisis, 9 false crisis.
+	"heldout-v2-retired": {helped: 0.90, short: 0.95, crisisCaught: 120, falseCrisis: 10},
 }
 
 func TestEvaluationSetsHoldTheirFloors(t *testing.T) {
