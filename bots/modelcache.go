@@ -8,7 +8,9 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"sort"
 	"sync"
+	"time"
 
 	"github.com/kratombot/kratombot/knowledge"
 )
@@ -151,6 +153,36 @@ func storeModels(key string, s *savedModels) {
 	_, werr := f.Write(buf.Bytes())
 	if cerr := f.Close(); werr != nil || cerr != nil || os.Rename(f.Name(), filepath.Join(modelMemo.dir, "models-"+key+".gob")) != nil {
 		os.Remove(f.Name())
+		return
+	}
+	pruneCache(modelMemo.dir, key)
+}
+
+// keepCached is how many model files the cache folder keeps: each edit of
+// the knowledge trains a new one of several megabytes, and only the newest
+// (this version, and the one a revert would go back to) are worth keeping.
+const keepCached = 3
+
+// pruneCache removes all but the newest keepCached model files, never the
+// one just written.
+func pruneCache(dir, key string) {
+	files, _ := filepath.Glob(filepath.Join(dir, "models-*.gob"))
+	type aged struct {
+		path string
+		mod  time.Time
+	}
+	var old []aged
+	for _, f := range files {
+		if filepath.Base(f) == "models-"+key+".gob" {
+			continue
+		}
+		if st, err := os.Stat(f); err == nil {
+			old = append(old, aged{f, st.ModTime()})
+		}
+	}
+	sort.Slice(old, func(i, j int) bool { return old[i].mod.After(old[j].mod) })
+	for i := keepCached - 1; i < len(old); i++ {
+		os.Remove(old[i].path)
 	}
 }
 

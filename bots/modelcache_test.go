@@ -4,7 +4,9 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"slices"
 	"testing"
+	"time"
 
 	"github.com/kratombot/kratombot/knowledge"
 )
@@ -55,4 +57,28 @@ func TestModelCacheAnswersTheSame(t *testing.T) {
 	forgetModels()
 	retrained, _ := New(kb)
 	same(retrained, "after a damaged cache file")
+}
+
+// TestModelCacheKeepsOnlyTheNewest: every knowledge edit trains a model of
+// several megabytes; the cache folder must not grow with each one.
+func TestModelCacheKeepsOnlyTheNewest(t *testing.T) {
+	dir := t.TempDir()
+	for i, name := range []string{"a", "b", "c", "d", "e"} {
+		f := filepath.Join(dir, "models-"+name+".gob")
+		if err := os.WriteFile(f, []byte(name), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		when := time.Now().Add(time.Duration(i-10) * time.Minute)
+		os.Chtimes(f, when, when)
+	}
+	pruneCache(dir, "a") // "a" was just written, under an old time stamp
+	files, _ := filepath.Glob(filepath.Join(dir, "models-*.gob"))
+	var names []string
+	for _, f := range files {
+		names = append(names, filepath.Base(f))
+	}
+	want := []string{"models-a.gob", "models-d.gob", "models-e.gob"}
+	if !slices.Equal(names, want) {
+		t.Errorf("kept %v, want %v", names, want)
+	}
 }
