@@ -24,9 +24,9 @@ type floor struct {
 var floors = map[string]floor{
 	// measured 222/236 helped, 45/46 short, 90/90 crisis, 3 false crisis
 	"dev": {helped: 0.92, short: 0.95, crisisCaught: 88, falseCrisis: 4},
-	// The current held-out set, measured once: 266/290 helped, 51/52 short,
-	// 117/130 crisis, 16 false crisis.
-	"heldout": {helped: 0.90, short: 0.95, crisisCaught: 115, falseCrisis: 17},
+	// The current held-out set (the third), measured once per change:
+	// 265/299 helped, 48/49 short, 114/136 crisis, 23 false crisis.
+	"heldout": {helped: 0.88, short: 0.95, crisisCaught: 112, falseCrisis: 24},
 	// The first held-out set, retired once its misses had been read and
 	// examples written for their kinds; kept as another regression set.
 	// Measured 275/301 helped, 60/62 short, 124/125 crisis, 3 false crisis.
