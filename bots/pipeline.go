@@ -110,9 +110,9 @@ func (e *Engine) ordinary(ix *index, m message, q Question, reg *knowledge.Regio
 				ctxMsg := ix.readMessage(t.Title + ". " + strings.Join(a.words, " "))
 				ctxMsg.long = false
 				// The reading in context wins only when the message alone is
-				// unsure and the context makes it surer: "what about my
-				// adderall" names its own topic.
-				if c := ix.understand(ctxMsg); c.confident && (!u.confident || (u.p < followUpDoubt && c.p > u.p)) {
+				// unsure: "what about my adderall", "what if i cant pay" and
+				// "does the tiredness go too" name their own topics.
+				if c := ix.understand(ctxMsg); c.confident && !u.confident {
 					u = c
 				}
 			}
@@ -271,7 +271,9 @@ type understood struct {
 const (
 	topicAnswer   = 0.15
 	topicSentence = 0.55 // a sentence of a long post raising its own concern
-	followUpDoubt = 0.5  // below this a short follow-up may lean on the chat's last topic
+	// topicLong: a post raises several concerns, so the model spreads its
+	// probability over them; its best guess is still the main one.
+	topicLong = 0.07
 	// topicAnswerUntaught applies when the knowledge has no off-topic
 	// examples, so the model cannot say "none of these".
 	topicAnswerUntaught = 0.6
@@ -309,7 +311,7 @@ func (ix *index) understand(m message) understood {
 	if len(best) > 0 && best[0].class != ix.models.offTopic && best[0].p > 0 {
 		u.topic, u.p = best[0].class, best[0].p
 		agree := len(bm) > 0 && bm[0].topic == u.topic && bm[0].confident()
-		u.confident = u.p >= need || agree
+		u.confident = u.p >= need || agree || (m.long && ix.models.learnedOffTopic && u.p >= topicLong)
 	}
 	if !m.long {
 		return u
