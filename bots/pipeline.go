@@ -110,9 +110,9 @@ func (e *Engine) ordinary(ix *index, m message, q Question, reg *knowledge.Regio
 				ctxMsg := ix.readMessage(t.Title + ". " + strings.Join(a.words, " "))
 				ctxMsg.long = false
 				// The reading in context wins only when the message alone is
-				// unsure: "what about my adderall", "what if i cant pay" and
-				// "does the tiredness go too" name their own topics.
-				if c := ix.understand(ctxMsg); c.confident && !u.confident {
+				// unsure and the context makes it surer: "what about my
+				// adderall" names its own topic.
+				if c := ix.understand(ctxMsg); c.confident && (!u.confident || (u.p < followUpDoubt && c.p > u.p)) {
 					u = c
 				}
 			}
@@ -271,6 +271,7 @@ type understood struct {
 const (
 	topicAnswer   = 0.15
 	topicSentence = 0.55 // a sentence of a long post raising its own concern
+	followUpDoubt = 0.5  // below this a short follow-up may lean on the chat's last topic
 	// topicLong: a post raises several concerns, so the model spreads its
 	// probability over them; its best guess is still the main one.
 	topicLong = 0.07

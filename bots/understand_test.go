@@ -168,17 +168,17 @@ func TestFollowUpReadInTheChatsContext(t *testing.T) {
 		}
 		return r
 	}
-	alone := say("", "what about a couple of beers")
+	alone := say("", "is it safe with it")
 	say("a", "can i drink alcohol while using kratom")
-	if r := say("a", "what about a couple of beers"); r.Topic() != "mixing-substances" {
+	if r := say("a", "is it safe with it"); r.Topic() != "mixing-substances" {
 		t.Errorf("the follow-up got %s/%s, want the topic before it (alone it gets %s)", r.Kind(), r.Topic(), alone.Topic())
 	}
-	if r := say("b", "what about a couple of beers"); r.Topic() != alone.Topic() {
+	if r := say("b", "is it safe with it"); r.Topic() != alone.Topic() {
 		t.Errorf("another chat's context leaked: %s", r.Topic())
 	}
 	say("c", "can i drink alcohol while using kratom")
 	now = now.Add(followUpTTL + time.Minute)
-	if r := say("c", "what about a couple of beers"); r.Topic() != alone.Topic() {
+	if r := say("c", "is it safe with it"); r.Topic() != alone.Topic() {
 		t.Errorf("context older than %s was used: %s", followUpTTL, r.Topic())
 	}
 }
