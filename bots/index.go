@@ -7,6 +7,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"unicode/utf8"
 
 	"github.com/kratombot/kratombot/knowledge"
 )
@@ -69,6 +70,7 @@ type index struct {
 	thanks   []phrase
 	help     []phrase
 	dosing   []phrase
+	urgency  []phrase // words that say danger is happening now
 }
 
 type vocabRule struct {
@@ -139,6 +141,7 @@ func newIndex(b *knowledge.Base) *index {
 		}
 		ix.crisis = append(ix.crisis, r)
 	}
+	ix.urgency = ix.phrases(urgentWords)
 	tr := b.Triggers
 	ix.greeting = ix.phrases(tr.Greeting)
 	ix.thanks = ix.phrases(tr.Thanks)
@@ -361,7 +364,8 @@ func deletions(s string) []string {
 
 // correct maps an unknown stem to a known stem one edit away: a letter
 // missing (four letters or more), or extra, swapped or wrong (five or more), preferring the stem
-// more topics use. Unknown stems with no such neighbour stay as they are.
+// more topics use, never a different first letter. Unknown stems with no
+// such neighbour stay as they are.
 func (ix *index) correct(s string) string {
 	// Past maxWordLen it is not a word but a pasted blob, and guessing would
 	// cost time quadratic in its length.
@@ -369,8 +373,12 @@ func (ix *index) correct(s string) string {
 		return s
 	}
 	best, bestDF := "", -1
+	first, _ := utf8.DecodeRuneInString(s)
 	consider := func(c string) {
-		if c == s {
+		// People rarely get the first letter wrong; without this a real
+		// word the knowledge lacks turns into one it has ("mount" into
+		// "amount").
+		if r, _ := utf8.DecodeRuneInString(c); c == s || r != first {
 			return
 		}
 		if df := len(ix.postings[c]); df > bestDF || (df == bestDF && c < best) {

@@ -74,6 +74,25 @@ func (e *Engine) answer(ix *index, m message, q Question, reg *knowledge.Region)
 
 var noRisk = risk{cat: -1}
 
+// urgentWords say that danger is happening now: with a crisis phrase they
+// keep the message from being read as a question about danger ("overdose on
+// 7oh what do i do"). Missing one costs a life; an extra one only leads an
+// ordinary answer with the crisis line.
+var urgentWords = []string{
+	"what do i do", "what should i do", "what do we do", "what should we do", "right now",
+	"asap", "hurry", "911", "help me", "help him", "help her", "please help", "pls help",
+}
+
+// urgent is a message with words saying its danger is happening now.
+func (ix *index) urgent(m message) bool {
+	for _, p := range ix.urgency {
+		if contains(m.scan.all, p) {
+			return true
+		}
+	}
+	return false
+}
+
 // contextCalms reads a short follow-up that the model found possibly
 // alarming after the chat's last topic, as a person would: "and after that
 // ends?" following detox asks about aftercare. Only the topic's title is
@@ -174,16 +193,16 @@ type risk struct {
 // a line of text, a missed one can cost a life.
 const (
 	crisisCertain  = 0.70 // the whole message
-	crisisPossible = 0.25
+	crisisPossible = 0.22
 	partCertain    = 0.85 // one sentence, or two together, of a post
 	partPossible   = 0.70
 	// phraseDoubt: below this the model is sure a phrase is an idiom.
 	phraseDoubt = 0.10
 	// phraseAsking: below this (and every sentence below crisisPossible)
 	// the model is sure that words of danger ask about it or tell of it
-	// long ago. Every crisis of the development sets that holds a phrase
-	// scores above 0.17.
-	phraseAsking = 0.05
+	// long ago. No crisis of the development sets that holds a phrase
+	// scores below it.
+	phraseAsking = 0.08
 )
 
 // safety looks for danger in the whole message: the maintainers' phrases
@@ -236,7 +255,7 @@ func (ix *index) safety(m message) risk {
 		// The phrases are a floor: the reply always leads with the line to
 		// call. When the model is sure the words are an idiom ("overdosed on
 		// coffee lol"), the person's question is still answered below it.
-		if ix.models.crisis != nil && !r.certain && whole < phraseAsking && part < crisisPossible {
+		if ix.models.crisis != nil && !r.certain && whole < phraseAsking && part < crisisPossible && !ix.urgent(m) {
 			return risk{cat: floor, possible: true, phrase: true, asking: true}
 		}
 		if ix.models.crisis != nil && !r.certain && whole < phraseDoubt {
