@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"math/rand"
+	"os"
 	"sort"
 	"strings"
 	"testing"
@@ -11,6 +12,7 @@ import (
 	"time"
 
 	"github.com/kratombot/kratombot/knowledge"
+	"go.yaml.in/yaml/v3"
 )
 
 var benchQuestions = []string{
@@ -42,6 +44,31 @@ func BenchmarkAnswer(b *testing.B) {
 	ctx := context.Background()
 	reportP99(b, func(i int) {
 		_, _ = e.Answer(ctx, Question{Text: benchQuestions[i%len(benchQuestions)]})
+	})
+}
+
+// BenchmarkAnswerAsPeopleWrite is one message from the development sets:
+// typos, long posts, crises described, follow-ups; slower than the short
+// questions of BenchmarkAnswer because a post is read sentence by sentence.
+func BenchmarkAnswerAsPeopleWrite(b *testing.B) {
+	e, _ := shipped(b)
+	var qs []string
+	for _, name := range []string{"dev", "dev-safety"} {
+		data, err := os.ReadFile("../questions/sets/" + name + ".yaml")
+		if err != nil {
+			b.Fatal(err)
+		}
+		var set struct{ Cases []struct{ Q string } }
+		if err := yaml.Unmarshal(data, &set); err != nil {
+			b.Fatal(err)
+		}
+		for _, c := range set.Cases {
+			qs = append(qs, c.Q)
+		}
+	}
+	ctx := context.Background()
+	reportP99(b, func(i int) {
+		_, _ = e.Answer(ctx, Question{Text: qs[i%len(qs)]})
 	})
 }
 
