@@ -74,13 +74,15 @@ func (e *Engine) answer(ix *index, m message, q Question, reg *knowledge.Region)
 
 var noRisk = risk{cat: -1}
 
-// urgentWords say that danger is happening now: with a crisis phrase they
-// keep the message from being read as a question about danger ("overdose on
-// 7oh what do i do"). Missing one costs a life; an extra one only leads an
+// urgentWords say that danger is happening now, or that someone tells of
+// themselves: with a crisis phrase they keep the message from being read as
+// a question about danger ("overdose on 7oh what do i do"). Missing one costs a life; an extra one only leads an
 // ordinary answer with the crisis line.
 var urgentWords = []string{
 	"what do i do", "what should i do", "what do we do", "what should we do", "right now",
 	"asap", "hurry", "911", "help me", "help him", "help her", "please help", "pls help",
+	// someone telling of themselves now, not asking: "i think im overdosing"
+	"i think im", "i think i am", "i just took", "just now",
 }
 
 // urgent is a message with words saying its danger is happening now.

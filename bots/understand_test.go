@@ -212,3 +212,22 @@ func TestSentences(t *testing.T) {
 		}
 	}
 }
+
+// Words saying danger is happening now keep a crisis phrase from being read
+// as a question about danger, however sure the model is.
+func TestUrgentWordsKeepAPhraseFromBeingAQuestion(t *testing.T) {
+	e, _ := shipped(t)
+	ix := e.ix.Load()
+	for q, want := range map[string]bool{
+		"i think im overdosing on kratom":      true,
+		"overdose on 7oh what do i do":         true,
+		"he had a seizure right now help me":   true,
+		"i just took too much, is that bad":    true,
+		"what are the signs of an overdose":    false,
+		"my uncle died of an overdose in 2015": false,
+	} {
+		if got := ix.urgent(ix.readMessage(q)); got != want {
+			t.Errorf("%q: urgent %v, want %v", q, got, want)
+		}
+	}
+}
