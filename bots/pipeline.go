@@ -76,8 +76,8 @@ var noRisk = risk{cat: -1}
 
 // urgentWords say that danger is happening now, or that someone tells of
 // themselves: with a crisis phrase they keep the message from being read as
-// a question about danger ("overdose on 7oh what do i do"). Missing one costs a life; an extra one only leads an
-// ordinary answer with the crisis line.
+// a question about danger ("overdose on 7oh what do i do"). A missing one
+// could cost a life; an extra one only leads an answer with the line.
 var urgentWords = []string{
 	"what do i do", "what should i do", "what do we do", "what should we do", "right now",
 	"asap", "hurry", "911", "help me", "help him", "help her", "please help", "pls help",
@@ -191,8 +191,9 @@ type risk struct {
 
 // Crisis thresholds on the crisis model's probability that a sentence is a
 // crisis. Tuned on the development sets (questions/sets/dev*.yaml and the
-// retired held-out sets), never on the held-out set. Erring low is deliberate: a needless crisis line costs
-// a line of text, a missed one can cost a life.
+// retired held-out sets), never on the held-out set. Erring low is
+// deliberate: a needless crisis line costs a line of text, a missed one can
+// cost a life.
 const (
 	crisisCertain  = 0.70 // the whole message
 	crisisPossible = 0.17
@@ -254,9 +255,11 @@ func (ix *index) safety(m message) risk {
 		r = risk{cat: partCat, possible: true}
 	}
 	if floor >= 0 {
-		// The phrases are a floor: the reply always leads with the line to
-		// call. When the model is sure the words are an idiom ("overdosed on
-		// coffee lol"), the person's question is still answered below it.
+		// The phrases are a floor: the reply leads with the line to call.
+		// When the model doubts them, the question is answered below it;
+		// when it is sure they ask about danger, tell of it long ago or are
+		// an idiom, and nothing says it is happening now, the answer comes
+		// first and the lines close it (see answer).
 		if ix.models.crisis != nil && !r.certain && whole < phraseAsking && part < crisisPossible && !ix.urgent(m) {
 			return risk{cat: floor, possible: true, phrase: true, asking: true}
 		}
