@@ -130,8 +130,15 @@ func (sc Scrubber) Scrub(s string) string {
 	s = punctReplacer.Replace(s)
 	s = marksReplacer.Replace(s)
 	if utf8.RuneCountInString(s) > MaxQuestion {
-		r := []rune(s)[:MaxQuestion]
-		s = strings.TrimSpace(string(r)) + "…"
+		r := []rune(s)
+		cut := MaxQuestion
+		// Never keep half a word: "up" cut to "u" is no word the bot knows.
+		if unicode.IsLetter(r[cut]) {
+			for cut > 0 && !unicode.IsSpace(r[cut-1]) {
+				cut--
+			}
+		}
+		s = strings.TrimSpace(string(r[:cut])) + "…"
 	}
 	return s
 }
