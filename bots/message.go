@@ -15,6 +15,7 @@ type message struct {
 	sentences []analysis // each sentence of the first MaxCrisisScan characters
 	long      bool       // several sentences: a post, not a question
 	exact     string     // the words as typed, for matching crisis examples
+	named     bool       // the message names a place the regions list
 }
 
 // readMessage normalises and tokenises a message, and splits it into

@@ -3,6 +3,7 @@ package bots
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/kratombot/kratombot/knowledge"
@@ -30,6 +31,7 @@ func (e *Engine) Answer(ctx context.Context, q Question) (Reply, error) {
 
 	reg := ix.region(q.Region)
 	named := ix.namedRegion(q.Text)
+	m.named = named != nil
 	if named != nil && named.Code != reg.Code {
 		reg = named
 	} else {
@@ -151,19 +153,42 @@ func (e *Engine) ordinary(ix *index, m message, q Question, reg *knowledge.Regio
 		e.chats.remember(q.Chat, "")
 		return ix.unsure(reg, m, u)
 	}
-	e.chats.remember(q.Chat, ix.topics[u.topic].ID)
-	r := ix.topicReply(ix.topics[u.topic], reg)
+	t := ix.forRegion(ix.topics[u.topic], reg, m.named)
+	e.chats.remember(q.Chat, t.ID)
+	r := ix.topicReply(t, reg)
 	if len(u.also) > 0 {
 		var labels []string
 		var sug []Suggestion
-		for _, t := range u.also {
-			labels = append(labels, strings.ToLower(ix.topics[t].Title[:1])+ix.topics[t].Title[1:])
-			sug = append(sug, Suggestion{ID: ix.topics[t].ID, Label: ix.topics[t].Title})
+		for _, i := range u.also {
+			labels = append(labels, strings.ToLower(ix.topics[i].Title[:1])+ix.topics[i].Title[1:])
+			sug = append(sug, Suggestion{ID: ix.topics[i].ID, Label: ix.topics[i].Title})
 		}
 		r.body = append(r.body, "You also mentioned: "+strings.Join(labels, "; ")+". Choose one below to read about it too.")
 		r.suggestions = append(sug, r.suggestions...)
 	}
 	return r
+}
+
+// forRegion is the topic that answers people in reg: a topic about some
+// regions' rules only (the US law) gives way to its elsewhere topic (the law
+// in other countries) for everyone else. The other way round, a place the
+// message names in a topic's own regions brings it back ("is it legal in
+// texas" read as the law abroad); a chat's region alone does not, since
+// "is it legal in indonesia" names no region the bot knows.
+func (ix *index) forRegion(t *knowledge.Topic, reg *knowledge.Region, named bool) *knowledge.Topic {
+	if len(t.ForRegions) > 0 && !slices.Contains(t.ForRegions, reg.Code) {
+		if o, ok := ix.base.Topic(t.Elsewhere); ok {
+			return o
+		}
+	}
+	if named {
+		for _, o := range ix.base.Topics {
+			if o.Elsewhere == t.ID && slices.Contains(o.ForRegions, reg.Code) {
+				return o
+			}
+		}
+	}
+	return t
 }
 
 // knowsAWord is a message with at least one word the knowledge uses:

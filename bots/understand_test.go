@@ -41,6 +41,29 @@ func TestRegionNamedInTheMessage(t *testing.T) {
 	}
 }
 
+// The law differs by country: a person outside the US asking whether kratom
+// is legal gets the answer about other countries, whichever way they ask.
+func TestLegalAnswerFollowsTheRegion(t *testing.T) {
+	e, _ := shipped(t)
+	tests := []struct {
+		name, q, chatRegion, want string
+	}{
+		{"the US by default", "is kratom legal", "", "is-it-legal"},
+		{"a chat set to the UK", "is kratom legal", "UK", "legal-outside-us"},
+		{"a country named", "is kratom banned in germany? moving there next month", "", "legal-outside-us"},
+		{"a Canadian city named", "can you legally buy kratom in calgary", "", "legal-outside-us"},
+		{"a US state named from a UK chat", "is kratom legal in texas", "UK", "is-it-legal"},
+		{"a country named from a US chat", "is kratom legal in thailand now", "US", "legal-outside-us"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := ask(t, e, tt.q, tt.chatRegion).Topic(); got != tt.want {
+				t.Errorf("%q answered with %q, want %q", tt.q, got, tt.want)
+			}
+		})
+	}
+}
+
 func TestCrisisTiers(t *testing.T) {
 	e, _ := shipped(t)
 	tests := []struct {

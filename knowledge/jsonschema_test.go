@@ -165,14 +165,18 @@ func (Topic) JSONSchemaExtend(s *jsonschema.Schema) {
 	prop(s, "reviewed").Pattern = `^\d{4}-\d{2}-\d{2}$`
 	prop(s, "reviewed").Description = "The day someone last checked this topic against its sources, as YYYY-MM-DD."
 	prop(s, "related").Items.Pattern = idRe.String()
+	prop(s, "elsewhere").Pattern = idRe.String()
+	prop(s, "for_regions").Items.Pattern = codeRe.String()
 	describe(s, map[string]string{
-		"id":        "A short name in lowercase words joined by hyphens, like restless-legs. Never change it once published.",
-		"title":     "A few words people see as a heading and on buttons (under 100 characters).",
-		"words":     "Words and short phrases people type that mean this topic.",
-		"questions": "Whole questions people ask that this topic answers.",
-		"answer":    "The answer, written as 'answer: |' with the text indented below. No doses, amounts, phone numbers or links.",
-		"related":   "Ids of other topics offered as buttons after this answer.",
-		"sources":   "Where the facts come from: a title and an https:// url each.",
+		"id":          "A short name in lowercase words joined by hyphens, like restless-legs. Never change it once published.",
+		"title":       "A few words people see as a heading and on buttons (under 100 characters).",
+		"words":       "Words and short phrases people type that mean this topic.",
+		"questions":   "Whole questions people ask that this topic answers.",
+		"answer":      "The answer, written as 'answer: |' with the text indented below. No doses, amounts, phone numbers or links.",
+		"related":     "Ids of other topics offered as buttons after this answer.",
+		"for_regions": "Region codes this answer is about (like [US]); people in any other region get the 'elsewhere' topic instead.",
+		"elsewhere":   "The id of the topic that answers people outside 'for_regions'.",
+		"sources":     "Where the facts come from: a title and an https:// url each.",
 	})
 }
 

@@ -88,8 +88,13 @@ type Topic struct {
 	Examples []string `yaml:"examples"`
 	Answer   string   `yaml:"answer"`
 	Related  []string `yaml:"related"`
-	Sources  []Source `yaml:"sources"`
-	Reviewed string   `yaml:"reviewed"`
+	// ForRegions and Elsewhere: an answer about some regions' rules only
+	// (the US law) sends people in every other region to the Elsewhere
+	// topic (the law in other countries).
+	ForRegions []string `yaml:"for_regions"`
+	Elsewhere  string   `yaml:"elsewhere"`
+	Sources    []Source `yaml:"sources"`
+	Reviewed   string   `yaml:"reviewed"`
 }
 
 // Paragraphs splits the answer at blank lines, trimmed, without empty ones.

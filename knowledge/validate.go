@@ -171,6 +171,9 @@ func validate(b *Base, dir string) Problems {
 		}
 	}
 	checkPlaces(b, errf)
+	for _, t := range b.Topics {
+		checkElsewhere(t, ids, codes, errf)
+	}
 	if b.DefaultRegion == "" {
 		errf(folder, "no default_region is set; add 'default_region: US' to the regions file")
 	} else if _, ok := codes[b.DefaultRegion]; !ok {
@@ -380,5 +383,32 @@ func checkURL(p Position, raw, what string, required bool, errf func(Position, s
 	u, err := url.Parse(raw)
 	if err != nil || u.Scheme != "https" || u.Host == "" || !strings.Contains(u.Host, ".") || strings.ContainsAny(raw, " \t") {
 		errf(p, "url %q of %s is not a full web address; it should start with https:// and have no spaces", raw, what)
+	}
+}
+
+// checkElsewhere: a topic about some regions only names both the regions
+// and the topic that answers everyone else, and neither may be misspelt.
+func checkElsewhere(t *Topic, ids map[string]*Topic, codes map[string]*Region, errf func(Position, string, ...any)) {
+	switch {
+	case len(t.ForRegions) == 0 && t.Elsewhere == "":
+		return
+	case len(t.ForRegions) == 0:
+		errf(t.At("elsewhere"), "topic %q has 'elsewhere' but no 'for_regions'; add 'for_regions: [US]' with the regions this answer is about, or remove 'elsewhere'", t.ID)
+		return
+	case t.Elsewhere == "":
+		errf(t.At("for_regions"), "topic %q has 'for_regions' but no 'elsewhere'; add 'elsewhere:' with the topic that answers people in other regions", t.ID)
+		return
+	}
+	for i, c := range t.ForRegions {
+		if codes[c] == nil {
+			errf(t.AtItem("for_regions", i), "for_regions of %q names region %q, which is not in the regions file; use a region code like US", t.ID, c)
+		}
+	}
+	if t.Elsewhere == t.ID {
+		errf(t.At("elsewhere"), "topic %q names itself as 'elsewhere'; name the topic for people in other regions", t.ID)
+	} else if o := ids[t.Elsewhere]; o == nil {
+		errf(t.At("elsewhere"), "'elsewhere' of %q names topic %q, which does not exist; check the spelling", t.ID, t.Elsewhere)
+	} else if len(o.ForRegions) > 0 {
+		errf(t.At("elsewhere"), "'elsewhere' of %q names %q, which has 'for_regions' of its own; name a topic for everyone", t.ID, o.ID)
 	}
 }

@@ -47,6 +47,8 @@ var brokenCases = []struct {
 	{"bad-id.yaml", []want{{"3:9", `id "Bad Dreams" may use only lowercase letters, digits and single hyphens`, false}}},
 	{"kind-unknown.yaml", []want{{"5:11", `kind "symptoms" of topic "nightmares" is not known; use symptom, treatment or faq`, false}}},
 	{"related-missing.yaml", []want{{"8:22", `lists related topic "restles-legs", which does not exist`, false}}},
+	{"elsewhere-missing.yaml", []want{{"9:16", `'elsewhere' of "law-at-home" names topic "law-abroud", which does not exist`, false}}},
+	{"for-regions-unknown.yaml", []want{{"8:18", `topic "law-at-home" has 'for_regions' but no 'elsewhere'`, false}}},
 	{"empty-title.yaml", []want{{"4:12", `topic "nightmares" has no title`, false}}},
 	{"title-too-long.yaml", []want{{"4:12", `is 120 characters; keep it under 100`, false}}},
 	{"empty-answer.yaml", []want{{"7:13", `topic "nightmares" has no answer`, false}}},
