@@ -320,7 +320,7 @@ type understood struct {
 const (
 	topicAnswer   = 0.15
 	topicSentence = 0.55 // a sentence of a long post raising its own concern
-	followUpDoubt = 0.5  // below this a short follow-up may lean on the chat's last topic
+	followUpDoubt = 0.6  // below this a short follow-up may lean on the chat's last topic
 	// topicLong: a post raises several concerns, so the model spreads its
 	// probability over them; its best guess is still the main one.
 	topicLong = 0.07
