@@ -25,17 +25,22 @@ COPY . .
 ARG VERSION=dev
 RUN --mount=type=cache,target=/root/go/pkg/mod --mount=type=cache,target=/root/.cache/go-build \
     go build -ldflags "-s -w -X main.version=${VERSION}" -o /out/kratombot ./cmd/kratombot
-# The image must never ship knowledge that fails its own checks.
-RUN /out/kratombot validate && /out/kratombot test-questions
-# A folder the non-root user owns, for the SQLite store.
-RUN mkdir -p /out/data
+# The image must never ship knowledge that fails its own checks. Checking
+# trains the understanding models, and they are kept in /out/models: the
+# image starts from them in under 100 ms instead of training at every start
+# (a reload with other knowledge trains and adds its own beside them).
+RUN mkdir -p /out/data /out/models && \
+    KRATOMBOT_CACHE_DIR=/out/models /out/kratombot validate && \
+    KRATOMBOT_CACHE_DIR=/out/models /out/kratombot test-questions
 
 FROM gcr.io/distroless/static-debian12:nonroot
 COPY --from=build /out/kratombot /usr/local/bin/kratombot
 COPY --from=build --chown=65532:65532 /out/data /data
+COPY --from=build --chown=65532:65532 /out/models /models
 USER 65532:65532
 ENV KRATOMBOT_HTTP_ADDR=:8080 \
-    KRATOMBOT_LOG_FORMAT=json
+    KRATOMBOT_LOG_FORMAT=json \
+    KRATOMBOT_CACHE_DIR=/models
 EXPOSE 8080
 VOLUME ["/data"]
 ENTRYPOINT ["/usr/local/bin/kratombot"]
