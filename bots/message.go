@@ -74,11 +74,12 @@ type place struct {
 	region *knowledge.Region
 }
 
-// places indexes every region's places and name by their first word.
+// places indexes every region's places by their first word.
 func placesOf(b *knowledge.Base) map[string][]place {
 	out := map[string][]place{}
 	for _, r := range b.Regions {
-		for _, p := range append([]string{r.Name}, r.Places...) {
+		// Only the places: a region's name may be no place ("International").
+		for _, p := range r.Places {
 			ws := tokens(normalise(p))
 			if len(ws) == 0 {
 				continue

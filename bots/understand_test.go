@@ -23,6 +23,7 @@ func TestRegionNamedInTheMessage(t *testing.T) {
 		{"a country with no helplines of its own", "i live in germany and cant stop using kratom", "", "INTL", "/region to change."},
 		{"the chat's own region again says nothing", "im in sydney and cant sleep", "AU", "AU", ""},
 		{"no place", "cant sleep since i quit", "UK", "UK", ""},
+		{"a region's name that is no place", "is there an international helpline for kratom", "", "US", ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
