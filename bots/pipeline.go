@@ -141,10 +141,19 @@ func (e *Engine) ordinary(ix *index, m message, q Question, reg *knowledge.Regio
 			}
 		}
 	}
+	amounts := false
 	for _, p := range ix.dosing {
 		if contains(a.all, p) {
-			return ix.dosingReply(reg, u.ranked, u.confident)
+			amounts = true
+			break
 		}
+	}
+	// A post that tells of amounts as part of its story ("about 20 grams a
+	// day", "if I miss a dose") gets the answer it asks for, which never
+	// holds an amount, and says no amount will be given; anything shorter
+	// gets the dosing reply.
+	if amounts && !(m.long && u.confident) {
+		return ix.dosingReply(reg, u.ranked, u.confident)
 	}
 	if r, ok := ix.smallTalk(a.all, reg); ok {
 		return r
@@ -156,6 +165,11 @@ func (e *Engine) ordinary(ix *index, m message, q Question, reg *knowledge.Regio
 	t := ix.forRegion(ix.topics[u.topic], reg, m.named)
 	e.chats.remember(q.Chat, t.ID)
 	r := ix.topicReply(t, reg)
+	if amounts {
+		if ps := knowledge.Paragraphs(ix.base.Messages.Dosing); len(ps) > 0 {
+			r.body = append(r.body, ps[0])
+		}
+	}
 	if len(u.also) > 0 {
 		var labels []string
 		var sug []Suggestion

@@ -5,6 +5,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/kratombot/kratombot/knowledge"
 )
 
 // These tests hold what a person would notice of the understanding stages
@@ -253,5 +255,20 @@ func TestUrgentWordsKeepAPhraseFromBeingAQuestion(t *testing.T) {
 		if got := ix.urgent(ix.readMessage(q)); got != want {
 			t.Errorf("%q: urgent %v, want %v", q, got, want)
 		}
+	}
+}
+
+// A post that tells of amounts as part of its story gets the answer it asks
+// for, never an amount, and a line saying none will be given; a question
+// about amounts gets the dosing reply.
+func TestAmountsInAStoryAndInAQuestion(t *testing.T) {
+	e, b := shipped(t)
+	noAmounts := knowledge.Paragraphs(b.Messages.Dosing)[0]
+	post := ask(t, e, "I've used kratom around 4 years, about 20 grams a day. Lately I've had constant constipation and I've lost weight without trying. Blood work showed slightly high liver enzymes. Could these be from kratom?", "")
+	if post.Intent() != IntentTopic || !strings.Contains(post.Text(), noAmounts) {
+		t.Errorf("a post telling of its amounts got %s/%s, want a topic and the line %q:\n%s", post.Intent(), post.Topic(), noAmounts, post.Text())
+	}
+	if q := ask(t, e, "how many grams a day should i taper by", ""); q.Intent() != IntentDosing {
+		t.Errorf("a question about amounts got %s/%s, want the dosing reply", q.Intent(), q.Topic())
 	}
 }
