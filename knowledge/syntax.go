@@ -137,10 +137,32 @@ func value(body string) string {
 	} else if strings.HasSuffix(body, ":") {
 		return ""
 	}
-	if i := strings.Index(body, " #"); i >= 0 {
-		body = body[:i]
+	return strings.TrimSpace(withoutComment(body))
+}
+
+// withoutComment cuts a " #" comment from a value, but not a # inside
+// quotes ("before baby #2").
+func withoutComment(v string) string {
+	var q byte
+	for i := 0; i < len(v); i++ {
+		c := v[i]
+		switch {
+		case q == '"' && c == '\\':
+			i++
+		case q != 0 && c == q:
+			if q == '\'' && i+1 < len(v) && v[i+1] == '\'' { // '' inside '...'
+				i++
+				continue
+			}
+			q = 0
+		case q != 0:
+		case (c == '"' || c == '\'') && (i == 0 || v[i-1] == ' ' || v[i-1] == '[' || v[i-1] == ','):
+			q = c
+		case c == '#' && i > 0 && v[i-1] == ' ':
+			return v[:i-1]
+		}
 	}
-	return strings.TrimSpace(body)
+	return v
 }
 
 // flowDepth counts the [ and { a line opens minus those it closes, outside quotes.
