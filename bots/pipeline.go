@@ -235,9 +235,9 @@ type risk struct {
 // cost a life.
 const (
 	crisisCertain  = 0.70 // the whole message
-	crisisPossible = 0.17
+	crisisPossible = 0.20
 	partCertain    = 0.85 // one sentence, or two together, of a post
-	partPossible   = 0.70
+	partPossible   = 0.60
 	// phraseDoubt: below this the model is sure a phrase is an idiom.
 	phraseDoubt = 0.10
 	// phraseAsking: below this (and every sentence below crisisPossible)
