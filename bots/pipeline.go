@@ -52,7 +52,7 @@ func (e *Engine) answer(ix *index, m message, q Question, reg *knowledge.Region)
 		r := ix.crisisReply(ix.base.Crisis[risk.cat], reg)
 		r.intent = Intent(string(IntentCrisis) + ":" + ix.base.Crisis[risk.cat].ID)
 		if u := ix.understand(m); u.confident {
-			t := ix.topics[u.topic]
+			t := ix.forRegion(ix.topics[u.topic], reg, m.named)
 			r.related = append(r.related, Suggestion{ID: t.ID, Label: t.Title})
 		}
 		return r

@@ -65,6 +65,16 @@ func TestLegalAnswerFollowsTheRegion(t *testing.T) {
 			}
 		})
 	}
+	// A crisis reply offers the topic too, the one for the person's region.
+	r := ask(t, e, "i want to kill myself, is kratom even legal here", "UK")
+	if r.Kind() != KindCrisis {
+		t.Fatalf("a crisis got %s", r.Kind())
+	}
+	for _, s := range r.Related() {
+		if s.ID == "is-it-legal" {
+			t.Errorf("a crisis reply in the UK offers the US law: %v", r.Related())
+		}
+	}
 }
 
 func TestCrisisTiers(t *testing.T) {
