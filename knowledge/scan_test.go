@@ -26,3 +26,25 @@ func TestScannersQuietOnValidFiles(t *testing.T) {
 		}
 	}
 }
+
+// A # starts a comment only outside quotes: "baby #2" is text, and a
+// quote left open is still found whatever follows it.
+func TestUnclosedQuoteReadsCommentsAsYAMLDoes(t *testing.T) {
+	tests := []struct {
+		line string
+		open bool
+	}{
+		{`  - "before baby #2"`, false},
+		{`  - 'number #1 question' # a comment`, false},
+		{`    words: [a, "b #c", d] # a comment`, false},
+		{`    title: "Sleep" # the heading`, false},
+		{`    title: "Sleep # the heading`, true},
+		{`  - "it's #1`, true},
+	}
+	for _, tt := range tests {
+		_, open := unclosedQuote("t.yaml", []byte("topics:\n"+tt.line+"\n"))
+		if open != tt.open {
+			t.Errorf("%s: unclosed quote found = %v, want %v", tt.line, open, tt.open)
+		}
+	}
+}
