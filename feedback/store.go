@@ -185,11 +185,7 @@ func Secrets(spec string) []string {
 // tables up to date and starts the background writer; it fails when the
 // database cannot be reached. Close it when done. serve uses Start.
 func Open(ctx context.Context, spec string, o Options) (*Store, error) {
-	backend, dsn, err := ParseSpec(spec)
-	if err != nil {
-		return nil, err
-	}
-	s, err := open(ctx, backend, dsn, o)
+	s, err := openSpec(ctx, spec, o)
 	if err != nil {
 		return nil, err
 	}
@@ -209,16 +205,22 @@ func Open(ctx context.Context, spec string, o Options) (*Store, error) {
 // logging a warning while it cannot. Until then, and during any later
 // outage, events wait in the queue and region choices are kept in memory.
 func Start(ctx context.Context, spec string, o Options) (*Store, error) {
-	backend, dsn, err := ParseSpec(spec)
-	if err != nil {
-		return nil, err
-	}
-	s, err := open(ctx, backend, dsn, o)
+	s, err := openSpec(ctx, spec, o)
 	if err != nil {
 		return nil, err
 	}
 	s.start()
 	return s, nil
+}
+
+// openSpec prepares the store a spec names, not yet connected: the part
+// Open and Start share.
+func openSpec(ctx context.Context, spec string, o Options) (*Store, error) {
+	backend, dsn, err := ParseSpec(spec)
+	if err != nil {
+		return nil, err
+	}
+	return open(ctx, backend, dsn, o)
 }
 
 func open(_ context.Context, backend, dsn string, o Options) (*Store, error) {
