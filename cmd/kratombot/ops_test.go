@@ -342,14 +342,7 @@ func TestServeOps(t *testing.T) {
 	}
 	dir, src := copyMinimal(t)
 	store := filepath.Join(t.TempDir(), "f.db")
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	var stderr botstest.Log
-	exit := make(chan int, 1)
-	go func() {
-		exit <- run(ctx, []string{"serve", "--knowledge", dir, "--store", store, "--http-addr", "127.0.0.1:0", "--log-format", "json"},
-			strings.NewReader(""), io.Discard, &stderr)
-	}()
+	stderr, stop := serveUntilStopped(t, "--knowledge", dir, "--store", store, "--http-addr", "127.0.0.1:0", "--log-format", "json")
 	addrRe := regexp.MustCompile(`"msg":"http listening","addr":"([^"]+)"`)
 	var base string
 	waitFor(t, "serve to listen", func() bool {
@@ -387,14 +380,8 @@ func TestServeOps(t *testing.T) {
 		}
 	}
 
-	cancel()
-	select {
-	case code := <-exit:
-		if code != 0 {
-			t.Fatalf("serve exit %d:\n%s", code, stderr.String())
-		}
-	case <-time.After(20 * time.Second):
-		t.Fatal("serve did not stop")
+	if code := stop(); code != 0 {
+		t.Fatalf("serve exit %d:\n%s", code, stderr.String())
 	}
 	if strings.Contains(stderr.String(), "cant sleep") {
 		t.Error("the log shows what a person wrote")

@@ -3,7 +3,6 @@ package main
 import (
 	"bufio"
 	"bytes"
-	"context"
 	"errors"
 	"io"
 	"net"
@@ -12,8 +11,6 @@ import (
 	"strings"
 	"testing"
 	"time"
-
-	"github.com/kratombot/kratombot/bots/botstest"
 )
 
 // startHTTP serves h like serve does, with short timeouts.
@@ -136,14 +133,7 @@ func TestServeMetricsAddr(t *testing.T) {
 	for _, v := range []string{"TELEGRAM_BOT_TOKEN", "DISCORD_BOT_TOKEN", "DISCORD_PUBLIC_KEY", "KRATOMBOT_STORE", "KRATOMBOT_HTTP_ADDR", "KRATOMBOT_METRICS_ADDR"} {
 		t.Setenv(v, "")
 	}
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	var stderr botstest.Log
-	exit := make(chan int, 1)
-	go func() {
-		exit <- run(ctx, []string{"serve", "--knowledge", minimalDir, "--http-addr", "127.0.0.1:0", "--metrics-addr", "127.0.0.1:0", "--log-format", "json"},
-			strings.NewReader(""), io.Discard, &stderr)
-	}()
+	stderr, stop := serveUntilStopped(t, "--knowledge", minimalDir, "--http-addr", "127.0.0.1:0", "--metrics-addr", "127.0.0.1:0", "--log-format", "json")
 	addrRe := regexp.MustCompile(`"msg":"http listening","addr":"([^"]+)","for":"([^"]+)"`)
 	addrs := map[string]string{}
 	waitFor(t, "serve to listen twice", func() bool {
@@ -175,13 +165,7 @@ func TestServeMetricsAddr(t *testing.T) {
 	if c := status("POST", public+"/telegram/webhook", bytes.NewReader(bytes.Repeat([]byte("x"), 2<<20))); c != http.StatusRequestEntityTooLarge {
 		t.Errorf("a 2 MiB body = %d, want 413", c)
 	}
-	cancel()
-	select {
-	case code := <-exit:
-		if code != 0 {
-			t.Fatalf("serve exit %d:\n%s", code, stderr.String())
-		}
-	case <-time.After(20 * time.Second):
-		t.Fatal("serve did not stop")
+	if code := stop(); code != 0 {
+		t.Fatalf("serve exit %d:\n%s", code, stderr.String())
 	}
 }

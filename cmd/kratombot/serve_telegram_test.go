@@ -28,14 +28,21 @@ func tgEnv(t *testing.T, fake *telegramtest.Server) {
 	t.Setenv("TELEGRAM_API_ENDPOINT", fake.Endpoint())
 }
 
-// tgServe runs `kratombot serve` until stop is called, which returns the
-// exit code.
+// tgServe runs `kratombot serve` on the minimal knowledge until stop is
+// called, which returns the exit code.
 func tgServe(t *testing.T, args ...string) (stderr *botstest.Log, stop func() int) {
+	return serveUntilStopped(t, append([]string{"--knowledge", "../../knowledge/testdata/minimal"}, args...)...)
+}
+
+// serveUntilStopped runs `kratombot serve args...` until stop is called,
+// which returns the exit code; a test that never calls it stops serve at
+// its end.
+func serveUntilStopped(t *testing.T, args ...string) (stderr *botstest.Log, stop func() int) {
 	ctx, cancel := context.WithCancel(context.Background())
 	stderr = &botstest.Log{}
 	exit := make(chan int, 1)
 	go func() {
-		exit <- run(ctx, append([]string{"serve", "--knowledge", "../../knowledge/testdata/minimal"}, args...), strings.NewReader(""), io.Discard, stderr)
+		exit <- run(ctx, append([]string{"serve"}, args...), strings.NewReader(""), io.Discard, stderr)
 	}()
 	stopped := false
 	stop = func() int {
