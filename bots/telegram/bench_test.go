@@ -106,14 +106,7 @@ func benchFlood(b *testing.B, webhook bool) {
 		c.Limits = l
 		c.BusyPoll = 0 // the default
 	}
-	var h *harness
-	if webhook {
-		h = newHookSite(b).bot(b, fake, cfg).start()
-		fake.WaitCalls("setWebhook", 1, 10*time.Second)
-	} else {
-		h = newHarness(b, fake, cfg).start()
-		fake.WaitCalls("getUpdates", 1, 10*time.Second)
-	}
+	h := startBot(b, fake, webhook, cfg, 10*time.Second)
 	var peak atomic.Uint64
 	stop := make(chan struct{})
 	go func() {

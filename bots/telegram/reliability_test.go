@@ -187,14 +187,7 @@ func floodCase(t *testing.T, webhook bool) {
 		c.Limits = Limits{Global: 1000, GlobalBurst: 1, ChatInterval: 100 * time.Millisecond}
 		c.BusyPoll = 20 * time.Millisecond
 	}
-	var h *harness
-	if webhook {
-		h = newHookSite(t).bot(t, fake, cfg).start()
-		fake.WaitCalls("setWebhook", 1, 5*time.Second)
-	} else {
-		h = newHarness(t, fake, cfg).start()
-		fake.WaitCalls("getUpdates", 1, 5*time.Second)
-	}
+	h := startBot(t, fake, webhook, cfg, 5*time.Second)
 	const flooder, flood, others = int64(1), 300, 20
 	for i := 0; i < flood; i++ {
 		text := "cant sleep"
@@ -458,4 +451,17 @@ func TestStartupRetriesAndReportsConnection(t *testing.T) {
 			}
 		})
 	}
+}
+
+// startBot starts the bot on a webhook or by long polling, and waits until
+// it has told the fake Bot API which (setWebhook or a first getUpdates).
+func startBot(tb testing.TB, fake *telegramtest.Server, webhook bool, edit func(*Config, *Deps), wait time.Duration) *harness {
+	if webhook {
+		h := newHookSite(tb).bot(tb, fake, edit).start()
+		fake.WaitCalls("setWebhook", 1, wait)
+		return h
+	}
+	h := newHarness(tb, fake, edit).start()
+	fake.WaitCalls("getUpdates", 1, wait)
+	return h
 }
