@@ -282,3 +282,49 @@ func TestAmountsInAStoryAndInAQuestion(t *testing.T) {
 		t.Errorf("a question about amounts got %s/%s, want the dosing reply", q.Intent(), q.Topic())
 	}
 }
+
+// A message about kratom is never "none of these": when the model's best
+// topic clearly leads the next one, it answers, even if the off-topic class
+// took much of the probability. The same words without kratom stay a
+// fallback.
+func TestKratomNamedIsAnswered(t *testing.T) {
+	e, _ := shipped(t)
+	tests := []struct {
+		name, q, want string // want "" for the fallback
+	}{
+		{"beers on kratom", "can i have a couple beers while im still on kratom", "mixing-substances"},
+		{"beers at work", "can i have a couple beers while im still at work", ""},
+		{"explaining kratom to a gran", "what even is kratom? my gran found some in my room and asked and i didnt know how to explain it", "what-is-kratom"},
+		{"explaining cake to a gran", "my gran found some cake in my room and asked and i didnt know how to explain it", ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := ask(t, e, tt.q, "")
+			if r.Topic() != tt.want {
+				t.Errorf("topic %q (intent %s), want %q", r.Topic(), r.Intent(), tt.want)
+			}
+		})
+	}
+}
+
+func TestBestTopicsLeavesOutOffTopic(t *testing.T) {
+	const off = 9
+	tests := []struct {
+		name          string
+		in            []ranked
+		first, second int
+	}{
+		{"off-topic first", []ranked{{off, 0.5}, {3, 0.2}, {4, 0.1}}, 3, 4},
+		{"off-topic between", []ranked{{3, 0.4}, {off, 0.3}, {4, 0.1}}, 3, 4},
+		{"one topic", []ranked{{off, 0.9}, {3, 0.1}}, 3, -1},
+		{"none", nil, -1, -1},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f, s := bestTopics(tt.in, off)
+			if f.class != tt.first || s.class != tt.second {
+				t.Errorf("got %d, %d; want %d, %d", f.class, s.class, tt.first, tt.second)
+			}
+		})
+	}
+}
