@@ -69,6 +69,18 @@ func (e *Engine) answer(ix *index, m message, q Question, reg *knowledge.Region)
 		return r
 	}
 	if risk.possible {
+		if r.Kind() == KindFallback {
+			// No topic to answer: what to do now is the whole reply, not
+			// "I'm not sure I understood" under the line.
+			c := ix.crisisReply(ix.base.Crisis[risk.cat], reg)
+			c.intent = Intent(string(IntentPossibleCrisis) + ":" + ix.base.Crisis[risk.cat].ID)
+			for _, s := range r.suggestions {
+				if _, ok := ix.base.Topic(s.ID); ok && len(c.related) < 3 {
+					c.related = append(c.related, s)
+				}
+			}
+			return c
+		}
 		r = ix.withCrisisLead(r, ix.base.Crisis[risk.cat], reg)
 	}
 	return r

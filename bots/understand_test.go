@@ -329,3 +329,26 @@ func TestBestTopicsLeavesOutOffTopic(t *testing.T) {
 		})
 	}
 }
+
+// A possible crisis with no topic to answer says what to do now (the
+// category's own message) under the line, not "I'm not sure I understood".
+func TestPossibleCrisisWithNoTopicSaysWhatToDo(t *testing.T) {
+	e, b := shipped(t)
+	r := ask(t, e, "my friend went rigid and is jerking, we're at a party, he did kratom and mdma", "")
+	if r.Kind() != KindCrisis || r.Topic() != "" {
+		t.Fatalf("kind %s, topic %q; want a crisis reply with no topic", r.Kind(), r.Topic())
+	}
+	cat := strings.TrimPrefix(strings.TrimPrefix(string(r.Intent()), "possible-crisis:"), "crisis:")
+	var want string
+	for _, c := range b.Crisis {
+		if c.ID == cat {
+			want = knowledge.Paragraphs(c.Message)[0]
+		}
+	}
+	if want == "" || !strings.Contains(r.Text(), want) {
+		t.Errorf("the reply does not give the %s message:\n%s", cat, r.Text())
+	}
+	if strings.Contains(r.Text(), "not sure I understood") {
+		t.Errorf("a possible crisis is told it was not understood:\n%s", r.Text())
+	}
+}
