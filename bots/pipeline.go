@@ -350,7 +350,7 @@ const (
 	// topicLong: a post raises several concerns, so the model spreads its
 	// probability over them; its best guess is still the main one.
 	topicLong = 0.07
-	// topicNamed and topicLead: a message naming kratom gets its best
+	// topicNamed and topicLead: a message about kratom or quitting gets its best
 	// topic when that has at least topicNamed and topicLead times the
 	// next topic's probability. Below that lead the fallback offers both;
 	// on the development sets a lead of 1.5 turned ten fallbacks into
