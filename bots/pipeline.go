@@ -69,18 +69,6 @@ func (e *Engine) answer(ix *index, m message, q Question, reg *knowledge.Region)
 		return r
 	}
 	if risk.possible {
-		if r.Kind() == KindFallback {
-			// No topic to answer: what to do now is the whole reply, not
-			// "I'm not sure I understood" under the line.
-			c := ix.crisisReply(ix.base.Crisis[risk.cat], reg)
-			c.intent = Intent(string(IntentPossibleCrisis) + ":" + ix.base.Crisis[risk.cat].ID)
-			for _, s := range r.suggestions {
-				if _, ok := ix.base.Topic(s.ID); ok && len(c.related) < 3 {
-					c.related = append(c.related, s)
-				}
-			}
-			return c
-		}
 		r = ix.withCrisisLead(r, ix.base.Crisis[risk.cat], reg)
 	}
 	return r
@@ -537,11 +525,24 @@ const fallbackLong = "Thank you for telling me all of that. I want to point you 
 const possibleCrisis = "Some of what you wrote sounds like you, or someone with you, may not be safe. If so, please reach out to the line above now. Here is the information you asked about too."
 
 // withCrisisLead puts the crisis line before an ordinary reply when danger
-// is possible but not certain: lead with help, and still answer.
+// is possible but not certain: lead with help, and still answer. With no
+// answer to give, what to do now (the category's own message) is the whole
+// reply, not "I'm not sure I understood" under the line.
 func (ix *index) withCrisisLead(r Reply, c *knowledge.CrisisCategory, reg *knowledge.Region) Reply {
+	intent := Intent(string(IntentPossibleCrisis) + ":" + c.ID)
+	if r.Kind() == KindFallback {
+		out := ix.crisisReply(c, reg)
+		out.intent = intent
+		for _, s := range r.suggestions { // the closest topics, not the menu
+			if _, ok := ix.base.Topic(s.ID); ok && len(out.related) < 3 {
+				out.related = append(out.related, s)
+			}
+		}
+		return out
+	}
 	lead := ix.crisisLead(c.Contact, reg)
 	r.kind = KindCrisis
-	r.intent = Intent(string(IntentPossibleCrisis) + ":" + c.ID)
+	r.intent = intent
 	r.lead = append(lead.lead, strings.Join(knowledge.Paragraphs(orDefault(ix.base.Messages.PossibleCrisis, possibleCrisis)), " "))
 	r.referral = lead.referral
 	return r

@@ -28,7 +28,8 @@ const (
 	// IntentCrisis is the start of a crisis reply's intent, which names the
 	// category: "crisis:suicide". IntentPossibleCrisis starts the intent of
 	// a reply that leads with the crisis line because danger is possible,
-	// and then answers the question: "possible-crisis:overdose".
+	// and then answers the question, or with none to answer gives the
+	// category's own message: "possible-crisis:overdose".
 	IntentCrisis         Intent = "crisis"
 	IntentPossibleCrisis Intent = "possible-crisis"
 	IntentFallback       Intent = "fallback"

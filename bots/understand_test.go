@@ -351,4 +351,10 @@ func TestPossibleCrisisWithNoTopicSaysWhatToDo(t *testing.T) {
 	if strings.Contains(r.Text(), "not sure I understood") {
 		t.Errorf("a possible crisis is told it was not understood:\n%s", r.Text())
 	}
+	if lead := r.Lead(); len(lead) == 0 || !strings.HasPrefix(r.Text(), lead[0]) {
+		t.Errorf("the line does not lead:\n%s", r.Text())
+	}
+	if !strings.Contains(r.Text(), "1-800-662-4357") {
+		t.Errorf("no referral:\n%s", r.Text())
+	}
 }
