@@ -3,9 +3,11 @@ package bots
 import (
 	"bytes"
 	"crypto/sha256"
+	"encoding/binary"
 	"encoding/gob"
 	"encoding/hex"
 	"fmt"
+	"math"
 	"os"
 	"path/filepath"
 	"sort"
@@ -24,7 +26,7 @@ import (
 
 // modelRecipe changes whenever anything that shapes a model does, so a cache
 // written by another version is never read as this one's.
-var modelRecipe = fmt.Sprintf("v1|%v|%v|%v|%d|%d|%d", topicTraining, crisisTraining, groupWeight, maxModelTopics, maxOrdinary, minExamples)
+var modelRecipe = fmt.Sprintf("v2|%v|%v|%v|%d|%d|%d", topicTraining, crisisTraining, groupWeight, maxModelTopics, maxOrdinary, minExamples)
 
 var modelMemo struct {
 	sync.Mutex
@@ -61,9 +63,13 @@ type savedModels struct {
 	Known                   []string // example stems, for typo correction
 }
 
+// savedLinear keeps the feature keys and weights as little-endian bytes:
+// gob writes a []float32 one number at a time, and reading megabytes of
+// them back was a quarter of a cached start.
 type savedLinear struct {
-	Keys    []uint64 // feature key of each row
-	W, Bias []float32
+	Keys    []byte // feature key of each row, 8 bytes each
+	W       []byte // rows x classes weights, 4 bytes each
+	Bias    []float32
 	Classes int
 }
 
@@ -71,9 +77,12 @@ func saveLinear(m *linearModel) *savedLinear {
 	if m == nil {
 		return nil
 	}
-	s := &savedLinear{Keys: make([]uint64, len(m.ids)), W: m.w, Bias: m.bias, Classes: m.classes}
+	s := &savedLinear{Keys: make([]byte, 8*len(m.ids)), W: make([]byte, 4*len(m.w)), Bias: m.bias, Classes: m.classes}
 	for k, id := range m.ids {
-		s.Keys[id] = k
+		binary.LittleEndian.PutUint64(s.Keys[8*id:], k)
+	}
+	for i, w := range m.w {
+		binary.LittleEndian.PutUint32(s.W[4*i:], math.Float32bits(w))
 	}
 	return s
 }
@@ -82,9 +91,13 @@ func (s *savedLinear) model() *linearModel {
 	if s == nil {
 		return nil
 	}
-	m := &linearModel{ids: make(map[uint64]int32, len(s.Keys)), w: s.W, bias: s.Bias, classes: s.Classes}
-	for id, k := range s.Keys {
-		m.ids[k] = int32(id)
+	rows := len(s.Keys) / 8
+	m := &linearModel{ids: make(map[uint64]int32, rows), w: make([]float32, len(s.W)/4), bias: s.Bias, classes: s.Classes}
+	for id := 0; id < rows; id++ {
+		m.ids[binary.LittleEndian.Uint64(s.Keys[8*id:])] = int32(id)
+	}
+	for i := range m.w {
+		m.w[i] = math.Float32frombits(binary.LittleEndian.Uint32(s.W[4*i:]))
 	}
 	return m
 }
@@ -119,7 +132,7 @@ func cachedModels(key string) *savedModels {
 // index out of range while answering.
 func (s *savedModels) valid() bool {
 	for _, l := range []*savedLinear{s.Topics, s.Crisis} {
-		if l != nil && (l.Classes <= 0 || len(l.Bias) != l.Classes || len(l.W) != len(l.Keys)*l.Classes) {
+		if l != nil && (l.Classes <= 0 || len(l.Bias) != l.Classes || len(l.Keys)%8 != 0 || len(l.W) != len(l.Keys)/2*l.Classes) {
 			return false
 		}
 	}
