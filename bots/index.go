@@ -4,6 +4,7 @@ import (
 	"maps"
 	"math"
 	"runtime"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -61,16 +62,18 @@ type index struct {
 	pool     sync.Pool           // *accum, reused by rank
 	known    map[string]bool     // every stem in topics, phrases and triggers
 	vocab    map[string][]vocabRule
-	wordSets [][]phrase // per topic: its multi-word words, for a phrase bonus
+	wordSets [][]phrase  // per topic: its multi-word words, for a phrase bonus
+	topicSet phraseIndex // every topic's word sets; owner is the topic
 
 	crisis   []crisisRule
+	floor    phraseIndex        // every crisis phrase; owner is the category
 	models   *models            // understand.go
 	places   map[string][]place // message.go
 	greeting []phrase
 	thanks   []phrase
 	help     []phrase
-	dosing   []phrase
-	urgency  []phrase // words that say danger is happening now
+	dosing   phraseIndex
+	urgency  phraseIndex // words that say danger is happening now
 }
 
 type vocabRule struct {
@@ -141,13 +144,31 @@ func newIndex(b *knowledge.Base) *index {
 		}
 		ix.crisis = append(ix.crisis, r)
 	}
-	ix.urgency = ix.phrases(urgentWords)
+	var all []phrase
+	var cats []int
+	for i, r := range ix.crisis {
+		all = append(all, r.phrases...)
+		for range r.phrases {
+			cats = append(cats, i)
+		}
+	}
+	ix.floor = newPhraseIndex(all, cats)
+	all, cats = nil, nil
+	for t, ps := range ix.wordSets {
+		all = append(all, ps...)
+		for range ps {
+			cats = append(cats, t)
+		}
+	}
+	ix.topicSet = newPhraseIndex(all, cats)
+	ix.urgency = newPhraseIndex(ix.phrases(urgentWords), nil)
 	tr := b.Triggers
 	ix.greeting = ix.phrases(tr.Greeting)
 	ix.thanks = ix.phrases(tr.Thanks)
 	ix.help = ix.phrases(tr.Help)
-	ix.dosing = ix.phrases(tr.Dosing)
-	for _, set := range [][]phrase{ix.greeting, ix.thanks, ix.help, ix.dosing} {
+	dosing := ix.phrases(tr.Dosing)
+	ix.dosing = newPhraseIndex(dosing, nil)
+	for _, set := range [][]phrase{ix.greeting, ix.thanks, ix.help, dosing} {
 		for _, p := range set {
 			for _, s := range p {
 				ix.known[s] = true
@@ -421,6 +442,46 @@ outer:
 	return false
 }
 
+// phraseIndex finds which of many phrases a message holds by looking up
+// each of its words once, rather than scanning the message for every
+// phrase: there are hundreds of crisis phrases and topic word sets, and
+// every message is read for them.
+type phraseIndex struct {
+	byFirst map[string][]int32 // first word -> phrase numbers
+	phrases []phrase
+	owner   []int // who each phrase belongs to (a category, a topic), if anyone
+}
+
+func newPhraseIndex(ps []phrase, owner []int) phraseIndex {
+	pi := phraseIndex{byFirst: map[string][]int32{}, phrases: ps, owner: owner}
+	for n, p := range ps {
+		if len(p) > 0 {
+			pi.byFirst[p[0]] = append(pi.byFirst[p[0]], int32(n))
+		}
+	}
+	return pi
+}
+
+// each calls f with the number of every phrase that occurs in ss, once for
+// each place it occurs, until f returns false.
+func (pi phraseIndex) each(ss []string, f func(n int) bool) {
+	for i, w := range ss {
+		for _, n := range pi.byFirst[w] {
+			p := pi.phrases[n]
+			if i+len(p) <= len(ss) && equal(ss[i:i+len(p)], p) && !f(int(n)) {
+				return
+			}
+		}
+	}
+}
+
+// any reports whether ss holds any of the phrases.
+func (pi phraseIndex) any(ss []string) bool {
+	found := false
+	pi.each(ss, func(int) bool { found = true; return false })
+	return found
+}
+
 // covers marks which words of ss are part of any phrase in ps.
 func covers(ss []string, ps []phrase, mark []bool) bool {
 	hit := false
@@ -518,11 +579,20 @@ func (ix *index) rank(all, content []string, guessed map[string]bool) []scored {
 		}
 	}
 	out := make([]scored, 0, len(acc.touched))
+	// A topic's multi-word words found in the message add to its score,
+	// each phrase once however often it occurs.
+	var found []int
+	ix.topicSet.each(all, func(n int) bool {
+		if !slices.Contains(found, n) {
+			found = append(found, n)
+		}
+		return true
+	})
 	for _, t := range acc.touched {
 		sc := scores[t]
-		for _, p := range ix.wordSets[t] {
-			if contains(all, p) {
-				sc += float64(len(p)) * 2
+		for _, n := range found {
+			if ix.topicSet.owner[n] == int(t) {
+				sc += float64(len(ix.topicSet.phrases[n])) * 2
 			}
 		}
 		out = append(out, scored{topic: int(t), score: sc, coverage: weight[t] / total, strong: acc.strong[t]})

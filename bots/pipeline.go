@@ -89,12 +89,7 @@ var urgentWords = []string{
 
 // urgent is a message with words saying its danger is happening now.
 func (ix *index) urgent(m message) bool {
-	for _, p := range ix.urgency {
-		if contains(m.scan.all, p) {
-			return true
-		}
-	}
-	return false
+	return ix.urgency.any(m.scan.all)
 }
 
 // contextCalms reads a short follow-up that the model found possibly
@@ -141,13 +136,7 @@ func (e *Engine) ordinary(ix *index, m message, q Question, reg *knowledge.Regio
 			}
 		}
 	}
-	amounts := false
-	for _, p := range ix.dosing {
-		if contains(a.all, p) {
-			amounts = true
-			break
-		}
-	}
+	amounts := ix.dosing.any(a.all)
 	// A post that tells of amounts as part of its story ("about 20 grams a
 	// day", "if I miss a dose") gets the answer it asks for, which never
 	// holds an amount, and says no amount will be given; anything shorter
@@ -251,14 +240,13 @@ const (
 // first (the floor), their examples word for word, then the crisis model
 // over the whole and over each sentence.
 func (ix *index) safety(m message) risk {
-	floor := -1
-	for i, c := range ix.crisis {
-		for _, p := range c.phrases {
-			if floor < 0 && contains(m.scan.all, p) {
-				floor = i
-			}
+	floor := -1 // the first category, in the file's order, with a phrase here
+	ix.floor.each(m.scan.all, func(n int) bool {
+		if c := ix.floor.owner[n]; floor < 0 || c < floor {
+			floor = c
 		}
-	}
+		return true
+	})
 	if i, ok := ix.models.crisisExact[m.exact]; ok {
 		return risk{cat: i, certain: true}
 	}
