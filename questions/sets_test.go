@@ -29,12 +29,10 @@ var floors = map[string]floor{
 	// The development set for the safety stage (crises described rather
 	// than named): 19/22 follow-ups, 162/167 crisis, 6 false crisis.
 	"dev-safety": {helped: 0.75, short: 0.95, crisisCaught: 161, falseCrisis: 11},
-	// The current held-out set (the fifth), measured once per change. On
-	// arrival, with the code and knowledge before it (3ee2ff4): 253/275
-	// helped, 15/15 short, 138/140 crisis, 19 false crisis. After the
-	// examples and changes that followed (55fb064): 258/275, 15/15,
-	// 138/140, 14.
-	"heldout": {helped: 0.92, short: 0.95, crisisCaught: 137, falseCrisis: 16},
+	// The current held-out set (the sixth), measured once per change. On
+	// arrival, with the code and knowledge before it (e7442b0): 255/273
+	// helped, 6/6 short, 142/150 crisis, 13 false crisis.
+	"heldout": {helped: 0.92, short: 0.95, crisisCaught: 141, falseCrisis: 15},
 	// The first held-out set, retired once its misses had been read and
 	// examples written for their kinds; kept as another regression set.
 	// Measured 288/301 helped, 124/125 crisis, 4 false crisis.
@@ -51,6 +49,10 @@ var floors = map[string]floor{
 	// measure as held out (3ee2ff4): 241/268 helped, 27/27 short, 130/137
 	// crisis, 20 false crisis. Now 246/268, 135/137, 12.
 	"heldout-v4-retired": {helped: 0.89, short: 0.95, crisisCaught: 133, falseCrisis: 15},
+	// The fifth held-out set, retired when the sixth arrived. Its last
+	// measure as held out (e7442b0): 258/275 helped, 15/15 short, 138/140
+	// crisis, 14 false crisis.
+	"heldout-v5-retired": {helped: 0.92, short: 0.95, crisisCaught: 137, falseCrisis: 16},
 }
 
 func TestEvaluationSetsHoldTheirFloors(t *testing.T) {
