@@ -74,6 +74,7 @@ type index struct {
 	help     []phrase
 	dosing   phraseIndex
 	urgency  phraseIndex // words that say danger is happening now
+	calmness phraseIndex // words that say danger is past, denied or asked about
 }
 
 type vocabRule struct {
@@ -162,6 +163,7 @@ func newIndex(b *knowledge.Base) *index {
 	}
 	ix.topicSet = newPhraseIndex(all, cats)
 	ix.urgency = newPhraseIndex(ix.phrases(urgentWords), nil)
+	ix.calmness = newPhraseIndex(ix.phrases(calmWords), nil)
 	tr := b.Triggers
 	ix.greeting = ix.phrases(tr.Greeting)
 	ix.thanks = ix.phrases(tr.Thanks)

@@ -87,6 +87,62 @@ var urgentWords = []string{
 	"i think im", "i think i am", "i just took", "just now",
 }
 
+// calmWords say that danger is past, asked about for someone's knowledge,
+// or denied by the person writing: with them, a crisis phrase the model
+// scores low (below calmAsking) is read as asking, as it is below
+// phraseAsking without them. "Lost a buddy to suicide in 2019", "not an
+// emergency: my friend had a seizure last month". Words that could come
+// with a crisis happening now ("survived", "research", "signs of") are
+// left out on purpose, and urgentWords still win over them.
+var calmWords = []string{
+	// long ago
+	"years ago", "year ago", "months ago", "month ago", "last year", "last month", "a while back",
+	"long time ago", "long ago", "when i was a kid", "when i was young", "as a teen", "as a kid",
+	"back then", "back in the day",
+	// safe now, in the person's own words
+	"im safe", "i am safe", "not suicidal", "not an emergency", "no emergency", "nothing happening",
+	"not going to hurt myself", "not gonna hurt myself", "not thinking of hurting myself",
+	"not thinking about hurting myself", "would never hurt myself", "im fine now", "doing good now",
+	"doing well now", "doing great now", "in a good place",
+	// asking to know
+	"writing a paper", "for a paper", "for my paper", "for school", "for class", "for a class",
+	"just curious", "asking generally", "in general", "general question", "hypothetically",
+	"just so i know", "want to be ready", "want to be prepared",
+	// someone who sees it at work
+	"nurse here", "paramedic here", "as a nurse", "as a paramedic",
+}
+
+// calmAsking: below this, a crisis phrase in a message with calm words is
+// read as asking about danger or telling of it long ago. Tuned on the
+// development sets.
+const calmAsking = 0.25
+
+// calm is a message with words saying its danger is past, denied or asked
+// about, or that names a year gone by ("in 2019").
+func (ix *index) calm(m message) bool {
+	if ix.calmness.any(m.scan.all) {
+		return true
+	}
+	for i := 1; i < len(m.scan.all); i++ {
+		if w := m.scan.all[i]; len(w) == 4 && m.scan.all[i-1] == "in" && pastYear(w) {
+			return true
+		}
+	}
+	return false
+}
+
+// pastYear is a four-digit year from 1950 to 2025.
+func pastYear(w string) bool {
+	y := 0
+	for _, c := range w {
+		if c < '0' || c > '9' {
+			return false
+		}
+		y = y*10 + int(c-'0')
+	}
+	return y >= 1950 && y <= 2025
+}
+
 // urgent is a message with words saying its danger is happening now.
 func (ix *index) urgent(m message) bool {
 	return ix.urgency.any(m.scan.all)
@@ -287,7 +343,8 @@ func (ix *index) safety(m message) risk {
 		// when it is sure they ask about danger, tell of it long ago or are
 		// an idiom, and nothing says it is happening now, the answer comes
 		// first and the lines close it (see answer).
-		if ix.models.crisis != nil && !r.certain && whole < phraseAsking && part < crisisPossible && !ix.urgent(m) {
+		asking := whole < phraseAsking || (whole < calmAsking && ix.calm(m))
+		if ix.models.crisis != nil && !r.certain && asking && part < crisisPossible && !ix.urgent(m) {
 			return risk{cat: floor, possible: true, phrase: true, asking: true}
 		}
 		if ix.models.crisis != nil && !r.certain && whole < phraseDoubt {
