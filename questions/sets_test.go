@@ -31,7 +31,8 @@ var floors = map[string]floor{
 	"dev-safety": {helped: 0.75, short: 0.95, crisisCaught: 161, falseCrisis: 11},
 	// The current held-out set (the sixth), measured once per change. On
 	// arrival, with the code and knowledge before it (e7442b0): 255/273
-	// helped, 6/6 short, 142/150 crisis, 13 false crisis.
+	// helped, 6/6 short, 142/150 crisis, 13 false crisis. After this
+	// session's changes (calm words, 267 examples): 255/273, 6/6, 143/150, 14.
 	"heldout": {helped: 0.92, short: 0.95, crisisCaught: 141, falseCrisis: 15},
 	// The first held-out set, retired once its misses had been read and
 	// examples written for their kinds; kept as another regression set.
