@@ -427,23 +427,6 @@ func (ix *index) correct(s string) string {
 	return best
 }
 
-// contains reports whether p occurs in ss as consecutive words.
-func contains(ss []string, p phrase) bool {
-	if len(p) == 0 || len(p) > len(ss) {
-		return false
-	}
-outer:
-	for i := 0; i+len(p) <= len(ss); i++ {
-		for j := range p {
-			if ss[i+j] != p[j] {
-				continue outer
-			}
-		}
-		return true
-	}
-	return false
-}
-
 // phraseIndex finds which of many phrases a message holds by looking up
 // each of its words once, rather than scanning the message for every
 // phrase: there are hundreds of crisis phrases and topic word sets, and

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/kratombot/kratombot/knowledge"
 )
@@ -131,7 +132,8 @@ func (ix *index) calm(m message) bool {
 	return false
 }
 
-// pastYear is a four-digit year from 1950 to 2025.
+// pastYear is a four-digit year from 1950 to the year before this one (this
+// year's events may be recent).
 func pastYear(w string) bool {
 	y := 0
 	for _, c := range w {
@@ -140,7 +142,7 @@ func pastYear(w string) bool {
 		}
 		y = y*10 + int(c-'0')
 	}
-	return y >= 1950 && y <= 2025
+	return y >= 1950 && y < time.Now().Year()
 }
 
 // urgent is a message with words saying its danger is happening now.
