@@ -88,6 +88,12 @@ var urgentWords = []string{
 	"i think im", "i think i am", "i just took", "just now",
 }
 
+// wishWords say that a danger is wished for or planned, not under way.
+var wishWords = []string{
+	"want to", "wanna", "wish i could", "going to", "gonna", "plan to", "planning to",
+	"thinking about", "thinking of", "on purpose", "so i dont wake up", "and not wake up",
+}
+
 // calmWords say that danger is past, asked about for someone's knowledge,
 // or denied by the person writing: with them, a crisis phrase the model
 // scores low (below calmAsking) is read as asking, as it is below
@@ -109,6 +115,10 @@ var calmWords = []string{
 	"writing a paper", "for a paper", "for my paper", "for school", "for class", "for a class",
 	"just curious", "asking generally", "in general", "general question", "hypothetically",
 	"just so i know", "want to be ready", "want to be prepared",
+	// a question put in general terms
+	"is it possible to", "is it possible for", "can you overdose", "can you die", "can a person",
+	"can someone", "what happens if you", "what happens when you", "how do you know if",
+	"how can you tell if", "what are the signs", "signs of an", "risk of", "chances of", "how likely",
 	// someone who sees it at work
 	"nurse here", "paramedic here", "as a nurse", "as a paramedic",
 }
@@ -338,6 +348,14 @@ func (ix *index) safety(m message) risk {
 		r = risk{cat: cat, possible: true}
 	case part >= partPossible:
 		r = risk{cat: partCat, possible: true}
+	}
+	if floor >= 0 && cat >= 0 && whole >= crisisPossible && ix.base.Crisis[floor].Contact == knowledge.ContactEmergency &&
+		ix.base.Crisis[cat].Contact == knowledge.ContactCrisis && ix.wishes.any(m.scan.all) {
+		// An emergency's words in a wish or a plan ("i want to overdose
+		// tonight") tell of a danger to life by one's own hand, not of one
+		// under way: the crisis line leads, the emergency number next, as
+		// for any wish to die. "i think im overdosing" keeps the emergency.
+		floor = cat
 	}
 	if floor >= 0 {
 		// The phrases are a floor: the reply leads with the line to call.
