@@ -101,19 +101,83 @@ func placesOf(b *knowledge.Base) map[string][]place {
 	return out
 }
 
-// namedRegion finds the first place named in a message, if any. It reads
-// the words as typed (before the vocabulary), since place names are not
-// slang.
+// namedRegion finds the place a message says the writer is in, if it names
+// any. It reads the words as typed (before the vocabulary), since place
+// names are not slang. When places of several regions are named, the one
+// the words around it say is where the writer is now wins ("from texas
+// but living in toronto now", "my cousin in texas, im in the uk"); with no
+// such words, the first.
 func (ix *index) namedRegion(text string) *knowledge.Region {
 	ws := tokens(normaliseN(text, MaxQuestion))
-	for i := range ws {
+	var best *knowledge.Region
+	bestScore := 0
+	for i := 0; i < len(ws); i++ {
 		for _, p := range ix.places[ws[i]] {
-			if i+len(p.words) <= len(ws) && equal(ws[i:i+len(p.words)], p.words) {
-				return p.region
+			end := i + len(p.words)
+			if end > len(ws) || !equal(ws[i:end], p.words) {
+				continue
 			}
+			if best == nil {
+				best, bestScore = p.region, whereNow(ws, i, end)
+			} else if p.region != best {
+				if sc := whereNow(ws, i, end); sc > bestScore {
+					best, bestScore = p.region, sc
+				}
+			}
+			i = end - 1
+			break
 		}
 	}
-	return nil
+	return best
+}
+
+// hereBefore are words just before a place that say the writer is there
+// now; elsewhereBefore, words that put the place in the writer's past or
+// in someone else's life.
+var (
+	hereBefore = [][]string{
+		{"im", "in"}, {"i", "am", "in"}, {"living", "in"}, {"live", "in"}, {"based", "in"},
+		{"now", "in"}, {"here", "in"}, {"moved", "to"}, {"relocated", "to"}, {"staying", "in"},
+		{"expat", "in"}, {"working", "in"}, {"english", "in"}, {"currently", "in"}, {"living", "on"},
+		{"here", "on"}, {"im", "on"}, {"stuck", "in"}, {"back", "in"},
+	}
+	elsewhereBefore = [][]string{
+		{"from"}, {"visiting"}, {"trip", "to"}, {"holiday", "in"}, {"vacation", "in"},
+	}
+	relatives = map[string]bool{
+		"brother": true, "sister": true, "son": true, "daughter": true, "cousin": true, "mom": true,
+		"mum": true, "mother": true, "dad": true, "father": true, "friend": true, "uncle": true,
+		"aunt": true, "husband": true, "wife": true, "partner": true, "boyfriend": true,
+		"girlfriend": true, "kid": true, "kids": true, "family": true, "parents": true, "sibling": true,
+	}
+)
+
+// whereNow scores the place at ws[i:end] as where the writer is now: 1 when
+// the words around it say so, -1 when they put it elsewhere, else 0.
+func whereNow(ws []string, i, end int) int {
+	endsWith := func(seq []string) bool {
+		return i >= len(seq) && equal(ws[i-len(seq):i], seq)
+	}
+	for _, seq := range hereBefore {
+		if endsWith(seq) {
+			return 1
+		}
+	}
+	if end < len(ws) && (ws[end] == "now" || ws[end] == "here") {
+		return 1
+	}
+	for _, seq := range elsewhereBefore {
+		if endsWith(seq) {
+			return -1
+		}
+	}
+	// "my brother in philly", "my cousin lives in texas"
+	for j := i - 1; j >= 0 && j >= i-3; j-- {
+		if relatives[ws[j]] {
+			return -1
+		}
+	}
+	return 0
 }
 
 // followUpTTL is how long the last topic of a chat is remembered for

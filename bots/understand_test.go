@@ -26,6 +26,11 @@ func TestRegionNamedInTheMessage(t *testing.T) {
 		{"the chat's own region again says nothing", "im in sydney and cant sleep", "AU", "AU", ""},
 		{"no place", "cant sleep since i quit", "UK", "UK", ""},
 		{"a region's name that is no place", "is there an international helpline for kratom", "", "US", ""},
+		{"where the writer lives now, not where they are from", "im from texas but living in toronto now, is kratom legal here", "", "CA", "Showing Canada helplines; /region to change."},
+		{"the writer's place, not a relative's", "my cousin in texas is hooked on kratom and i'm over here in the uk, how do i help him", "", "UK", "Showing United Kingdom helplines; /region to change."},
+		{"a place moved to", "moved from london to sydney, how do i find kratom treatment here", "", "AU", "Showing Australia helplines; /region to change."},
+		{"a health service only one country has", "is there an nhs detox for kratom", "", "UK", "Showing United Kingdom helplines; /region to change."},
+		{"a kratom strain is no place", "is red thai stronger than green malay", "", "US", ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
