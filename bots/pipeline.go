@@ -110,7 +110,9 @@ var calmWords = []string{
 	"im safe", "i am safe", "not suicidal", "not an emergency", "no emergency", "nothing happening",
 	"not going to hurt myself", "not gonna hurt myself", "not thinking of hurting myself",
 	"not thinking about hurting myself", "would never hurt myself", "im fine now", "doing good now",
-	"doing well now", "doing great now", "in a good place",
+	"doing well now", "doing great now", "in a good place", "dont want to die", "do not want to die",
+	"dont want to hurt", "do not want to hurt", "no thoughts of", "not thinking of", "not thinking about",
+	"no plans to", "would never",
 	// asking to know
 	"writing a paper", "for a paper", "for my paper", "for school", "for class", "for a class",
 	"just curious", "asking generally", "in general", "general question", "hypothetically",
@@ -118,6 +120,8 @@ var calmWords = []string{
 	// a question put in general terms
 	"is it possible to", "is it possible for", "can you overdose", "can you die", "can a person",
 	"can someone", "what happens if you", "what happens when you", "how do you know if",
+	"how do i know if", "how would i know if", "how do i tell if", "how can i tell if", "is it normal",
+	"a normal part", "is it common", "are seizures common", "what to do if", "what to look out for", "warning signs", "for our training", "for training",
 	"how can you tell if", "what are the signs", "signs of an", "risk of", "chances of", "how likely",
 	// someone who sees it at work
 	"nurse here", "paramedic here", "as a nurse", "as a paramedic",
@@ -362,9 +366,12 @@ func (ix *index) safety(m message) risk {
 		// When the model doubts them, the question is answered below it;
 		// when it is sure they ask about danger, tell of it long ago or are
 		// an idiom, and nothing says it is happening now, the answer comes
-		// first and the lines close it (see answer).
-		asking := whole < phraseAsking || (whole < calmAsking && ix.calm(m))
-		if ix.models.crisis != nil && !r.certain && asking && part < crisisPossible && !ix.urgent(m) {
+		// first and the lines close it (see answer). Calm words outweigh
+		// one sentence's score: "I have no thoughts of suicide" alone sounds
+		// like danger to the model, and the whole message tells it better.
+		calm := whole < calmAsking && ix.calm(m)
+		asking := (whole < phraseAsking && !r.certain && part < crisisPossible) || calm
+		if ix.models.crisis != nil && asking && !ix.urgent(m) {
 			return risk{cat: floor, possible: true, phrase: true, asking: true}
 		}
 		if ix.models.crisis != nil && !r.certain && whole < phraseDoubt {

@@ -103,6 +103,8 @@ func TestCrisisTiers(t *testing.T) {
 		{"a phrase in an idiom the model is sure of gets its answer plainly", "overdosed on coffee today lol, how long does kratom withdrawal last", "topic", false, true, true},
 		{"a phrase in a story long past gets its answer plainly", "my uncle died of an overdose years ago, is kratom an opioid", "topic", false, true, true},
 		{"a phrase its writer denies gets its answer, closed by the lines", "im not suicidal, just want to know how long the low mood lasts", "topic", false, true, true},
+		{"a denial in its own sentence is still a denial", "I have no thoughts of suicide, my therapist asked me that too. I just feel low. Is it withdrawal?", "topic", false, true, true},
+		{"a denial followed by a plan is a crisis", "im not suicidal. but i have the rope ready tonight", "crisis:suicide", false, false, true},
 		{"words of a crisis long past do not hide one tonight", "i tried to kill myself last year, and tonight i want to again", "crisis:suicide", false, false, true},
 		{"an idiom with no phrase is ordinary", "this withdrawal is killing me, how long does it last", "topic", false, true, false},
 		{"an ordinary long post stays ordinary", "My best friend told me she uses kratom every day. She made me promise not to tell anyone. I'm scared for her but I don't want to lose her trust. What can I do as a friend?", "topic", false, true, false},
