@@ -245,4 +245,4 @@ func (ix *index) crisisRisk(a analysis) (cat int, risk float32) {
 // emergencyShare is the share of the crisis model's risk on emergency
 // categories from which the emergency number leads. Tuned on the
 // development set.
-const emergencyShare = 0.45
+const emergencyShare = 0.55
