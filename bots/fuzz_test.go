@@ -11,7 +11,8 @@ import (
 // known kind, valid UTF-8, and the referral in every message.
 func FuzzAnswer(f *testing.F) {
 	for _, s := range []string{"", "cant sleep since i quit", "i want to die", "rls", "\x00\xff", "in\u200bsomnia",
-		"ｆｕｌｌｗｉｄｔｈ", "how much kratom", strings.Repeat("a", 5000), "\u202eevil", "7-oh", "hi!!!"} {
+		"ｆｕｌｌｗｉｄｔｈ", "how much kratom", strings.Repeat("a", 5000), "\u202eevil", "7-oh", "hi!!!",
+		"อยากตาย", "ก", "\u0e31\u0e48", strings.Repeat("ชัก", 2000), "kratomกระท่อม7oh", "我想死"} {
 		f.Add(s, "US")
 	}
 	e := minimal(f)
@@ -40,6 +41,7 @@ func FuzzAnswer(f *testing.F) {
 
 func FuzzNormalise(f *testing.F) {
 	f.Add("Ünïcödé\u200b\u0000 text")
+	f.Add("ไม่อยากอยู่แล้ว อยากตาย")
 	f.Fuzz(func(t *testing.T, s string) {
 		n := normalise(s)
 		if !utf8.ValidString(n) || utf8.RuneCountInString(n) > MaxQuestion {

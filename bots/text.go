@@ -43,6 +43,9 @@ func normaliseN(s string, max int) string {
 		switch {
 		case r == utf8.RuneError:
 			r = ' '
+		case unspaced(r):
+			// Thai's vowel and tone marks are letters of the word, not
+			// accents: without them "ชัก" (a fit) reads as "ชก" (a punch).
 		case unicode.Is(unicode.Mn, r), unicode.Is(unicode.Cf, r):
 			continue // accents, zero-width joiners, direction marks
 		case r == '\u2018' || r == '\u2019' || r == '`' || r == '\u00b4':
@@ -60,21 +63,42 @@ func normaliseN(s string, max int) string {
 
 // tokens splits normalised text into words of letters and digits; an
 // apostrophe inside a word is dropped so "can't" and "cant" are one word.
+// Scripts written without spaces between words (Thai, Lao, Khmer, Burmese,
+// Chinese, Japanese) become overlapping pairs of letters, as search engines
+// index them: "อยากตาย" (I want to die) is then found inside a longer
+// message, and a phrase or an example in them can be learned at all.
 func tokens(s string) []string {
 	if isASCII(s) {
 		return tokensASCII(s)
 	}
 	var out []string
-	var cur []rune
+	var cur, run []rune
 	flush := func() {
 		if len(cur) > 0 {
 			out = append(out, string(cur))
 			cur = cur[:0]
 		}
+		switch {
+		case len(run) == 1:
+			out = append(out, string(run))
+		case len(run) > 1:
+			for i := 0; i+1 < len(run); i++ {
+				out = append(out, string(run[i:i+2]))
+			}
+		}
+		run = run[:0]
 	}
 	for _, r := range s {
 		switch {
+		case unspaced(r):
+			if len(cur) > 0 {
+				flush()
+			}
+			run = append(run, r)
 		case unicode.IsLetter(r) || unicode.IsDigit(r):
+			if len(run) > 0 {
+				flush()
+			}
 			cur = append(cur, r)
 		case r == '\'' && len(cur) > 0:
 			// skip: "can't" -> "cant"
@@ -84,6 +108,13 @@ func tokens(s string) []string {
 	}
 	flush()
 	return out
+}
+
+// unspaced is a letter or vowel mark of a script written without spaces
+// between words.
+func unspaced(r rune) bool {
+	return r >= 0x0E00 && (unicode.IsLetter(r) || unicode.In(r, unicode.Mn, unicode.Mc)) &&
+		unicode.In(r, unicode.Thai, unicode.Lao, unicode.Khmer, unicode.Myanmar, unicode.Han, unicode.Hiragana, unicode.Katakana)
 }
 
 // stem reduces a word to its stem with the Snowball English stemmer.

@@ -1,6 +1,7 @@
 package bots
 
 import (
+	"strings"
 	"testing"
 
 	"github.com/kratombot/kratombot/knowledge"
@@ -24,6 +25,25 @@ func TestKnownWords(t *testing.T) {
 	for _, w := range []string{"jonathan", "tuscaloosa", "okonkwo", "aufhören"} {
 		if known(w) {
 			t.Errorf("%q is not in the knowledge, but KnownWords knows it", w)
+		}
+	}
+}
+
+// Thai, Chinese and the like put no spaces between words: pairs of letters
+// let a phrase be found inside a longer message, and Thai's vowel and tone
+// marks stay, or a fit ("ชัก") would read as a punch ("ชก").
+func TestTokensOfUnspacedScripts(t *testing.T) {
+	tests := []struct{ in, want string }{
+		{"อยากตาย", "อย ยา าก กต ตา าย"},
+		{"ชัก", "ชั ัก"},
+		{"kratom กระท่อม ok", "kratom กร ระ ะท ท่ ่อ อม ok"},
+		{"ก", "ก"},
+		{"我想死", "我想 想死"},
+		{"café", "cafe"},
+	}
+	for _, tt := range tests {
+		if got := strings.Join(tokens(normalise(tt.in)), " "); got != tt.want {
+			t.Errorf("tokens(%q) = %q, want %q", tt.in, got, tt.want)
 		}
 	}
 }
