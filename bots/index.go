@@ -69,6 +69,7 @@ type index struct {
 	floor    phraseIndex        // every crisis phrase; owner is the category
 	models   *models            // understand.go
 	places   map[string][]place // message.go
+	scripts  []script           // message.go
 	greeting []phrase
 	thanks   []phrase
 	help     []phrase
@@ -187,6 +188,7 @@ func newIndex(b *knowledge.Base) *index {
 		}
 	}
 	ix.places = placesOf(b)
+	ix.scripts = scriptsOf(b)
 	ix.learn(b)
 	for s := range ix.known {
 		if len(s) < 4 {

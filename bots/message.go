@@ -4,6 +4,7 @@ import (
 	"strings"
 	"sync"
 	"time"
+	"unicode"
 
 	"github.com/kratombot/kratombot/knowledge"
 )
@@ -99,6 +100,46 @@ func placesOf(b *knowledge.Base) map[string][]place {
 		}
 	}
 	return out
+}
+
+// script is a writing system only one region's people write in.
+type script struct {
+	table  *unicode.RangeTable
+	region *knowledge.Region
+}
+
+func scriptsOf(b *knowledge.Base) []script {
+	var out []script
+	for _, r := range b.Regions {
+		for _, name := range r.Scripts {
+			if t := unicode.Scripts[name]; t != nil { // the checker names any other
+				out = append(out, script{t, r})
+			}
+		}
+	}
+	return out
+}
+
+// minScriptLetters is how many letters of a region's script make a message
+// written in it, rather than one quoting a word.
+const minScriptLetters = 3
+
+// writtenIn is the region whose script the message is written in, if any.
+func (ix *index) writtenIn(text string) *knowledge.Region {
+	if len(ix.scripts) == 0 || isASCII(text) {
+		return nil
+	}
+	for _, sc := range ix.scripts {
+		n := 0
+		for _, r := range text {
+			if unicode.Is(sc.table, r) {
+				if n++; n >= minScriptLetters {
+					return sc.region
+				}
+			}
+		}
+	}
+	return nil
 }
 
 // namedRegion finds the place a message says the writer is in, if it names

@@ -32,6 +32,12 @@ func (e *Engine) Answer(ctx context.Context, q Question) (Reply, error) {
 
 	reg := ix.region(q.Region)
 	named := ix.namedRegion(q.Text)
+	if named == nil && q.Region == "" {
+		// A message in Thai names no place, but its writer is almost surely
+		// in Thailand, and 988 is no use there; a region the chat chose
+		// stays.
+		named = ix.writtenIn(q.Text)
+	}
 	m.named = named != nil
 	if named != nil && named.Code != reg.Code {
 		reg = named

@@ -30,6 +30,8 @@ func TestRegionNamedInTheMessage(t *testing.T) {
 		{"the writer's place, not a relative's", "my cousin in texas is hooked on kratom and i'm over here in the uk, how do i help him", "", "UK", "Showing United Kingdom helplines; /region to change."},
 		{"a place moved to", "moved from london to sydney, how do i find kratom treatment here", "", "AU", "Showing Australia helplines; /region to change."},
 		{"a health service only one country has", "is there an nhs detox for kratom", "", "UK", "Showing United Kingdom helplines; /region to change."},
+		{"a message in Thai gets Thailand's helplines", "อยากตาย", "", "TH", "Showing Thailand helplines; /region to change."},
+		{"a region the chat chose stays for a message in Thai", "นอนไม่หลับ เลิกกระท่อม", "US", "US", ""},
 		{"a kratom strain is no place", "is red thai stronger than green malay", "", "US", ""},
 	}
 	for _, tt := range tests {

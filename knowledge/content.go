@@ -196,6 +196,19 @@ func checkPlaces(b *Base, errf func(Position, string, ...any)) {
 			}
 		}
 	}
+	scripts := map[string]*Region{}
+	for _, r := range b.Regions {
+		for i, sc := range r.Scripts {
+			switch o := scripts[sc]; {
+			case unicode.Scripts[sc] == nil:
+				errf(r.AtItem("scripts", i), "region %s names the script %q, which is not a Unicode script name (like Thai or Khmer, with a capital letter)", r.Code, sc)
+			case o != nil:
+				errf(r.AtItem("scripts", i), "script %q is listed under region %s too; a script can point to one region's helplines only", sc, o.Code)
+			default:
+				scripts[sc] = r
+			}
+		}
+	}
 	places := map[string]*Region{}
 	for _, r := range b.Regions {
 		for i, p := range r.Places {

@@ -129,7 +129,11 @@ type Region struct {
 	Aliases []string `yaml:"aliases"`
 	// Places are countries, states, provinces and cities that, named in a
 	// message, mean this region's helplines fit the person.
-	Places    []string  `yaml:"places"`
+	Places []string `yaml:"places"`
+	// Scripts are writing systems only this region's people write in (by
+	// their Unicode names, like Thai): a message written in one gets this
+	// region's helplines when it names no place.
+	Scripts   []string  `yaml:"scripts"`
 	Emergency string    `yaml:"emergency"`
 	Referral  []Contact `yaml:"referral"`
 	Crisis    []Contact `yaml:"crisis"`
