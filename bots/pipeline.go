@@ -127,7 +127,8 @@ var calmWords = []string{
 	"is it possible to", "is it possible for", "can you overdose", "can you die", "can a person",
 	"can someone", "what happens if you", "what happens when you", "how do you know if",
 	"how do i know if", "how would i know if", "how do i tell if", "how can i tell if", "is it normal",
-	"a normal part", "is it common", "are seizures common", "what to do if", "what to look out for", "warning signs", "for our training", "for training",
+	"a normal part", "is it common", "are seizures common", "what to do if", "what to look out for",
+	"warning signs", "for our training", "for training",
 	"how can you tell if", "what are the signs", "signs of an", "risk of", "chances of", "how likely",
 	// someone who sees it at work
 	"nurse here", "paramedic here", "as a nurse", "as a paramedic",

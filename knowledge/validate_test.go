@@ -104,6 +104,10 @@ var brokenCases = []struct {
 		{"5:30", `place "Dublin" is listed twice in region IE`, false},
 		{"5:38", `place "United Kingdom" of region IE is the name of region UK`, false},
 	}},
+	{"scripts-wrong.yaml", []want{
+		{"5:15", `region IE names the script "thai", which is not a Unicode script name`, false},
+		{"5:27", `script "Thai" is listed under region IE too`, false},
+	}},
 	{"examples-clash.yaml", []want{
 		{"9:9", `the example "Bad dreams wake me up" is listed twice in topic "nightmares" (first at line 8)`, false},
 		{"10:9", `the example "i lie awake all night since i stopped" of topic "nightmares" is also an example of topic "sleep"`, false},
