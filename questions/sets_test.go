@@ -29,11 +29,10 @@ var floors = map[string]floor{
 	// The development set for the safety stage (crises described rather
 	// than named): 19/22 follow-ups, 162/167 crisis, 6 false crisis.
 	"dev-safety": {helped: 0.75, short: 0.95, crisisCaught: 161, falseCrisis: 11},
-	// The current held-out set (the sixth), measured once per change. On
-	// arrival, with the code and knowledge before it (e7442b0): 255/273
-	// helped, 6/6 short, 142/150 crisis, 13 false crisis. After this
-	// session's changes (calm words, 267 examples): 255/273, 6/6, 143/150, 14.
-	"heldout": {helped: 0.92, short: 0.95, crisisCaught: 141, falseCrisis: 15},
+	// The current held-out set (the seventh), measured once per change. On
+	// arrival, with the code and knowledge before it (6879e3f): 264/299
+	// helped, 18/18 short, 149/155 crisis, 13 false crisis.
+	"heldout": {helped: 0.87, short: 0.95, crisisCaught: 147, falseCrisis: 15},
 	// The first held-out set, retired once its misses had been read and
 	// examples written for their kinds; kept as another regression set.
 	// Measured 288/301 helped, 124/125 crisis, 4 false crisis.
@@ -54,6 +53,10 @@ var floors = map[string]floor{
 	// measure as held out (e7442b0): 258/275 helped, 15/15 short, 138/140
 	// crisis, 14 false crisis.
 	"heldout-v5-retired": {helped: 0.92, short: 0.95, crisisCaught: 137, falseCrisis: 16},
+	// The sixth held-out set, retired when the seventh arrived. On arrival
+	// (e7442b0): 255/273 helped, 6/6 short, 142/150 crisis, 13 false
+	// crisis; its last measure as held out (6879e3f): 256/273, 145/150, 11.
+	"heldout-v6-retired": {helped: 0.92, short: 0.95, crisisCaught: 141, falseCrisis: 15},
 }
 
 func TestEvaluationSetsHoldTheirFloors(t *testing.T) {
