@@ -153,9 +153,13 @@ func (ix *index) namedRegion(text string) *knowledge.Region {
 	var best *knowledge.Region
 	bestScore := 0
 	for i := 0; i < len(ws); i++ {
-		for _, p := range ix.places[ws[i]] {
+		cands := ix.places[ws[i]]
+		if w := unPossessive(ws[i]); w != "" {
+			cands = append(cands[:len(cands):len(cands)], ix.places[w]...)
+		}
+		for _, p := range cands {
 			end := i + len(p.words)
-			if end > len(ws) || !equal(ws[i:end], p.words) {
+			if end > len(ws) || !placeAt(ws[i:end], p.words) {
 				continue
 			}
 			if best == nil {
@@ -170,6 +174,25 @@ func (ix *index) namedRegion(text string) *knowledge.Region {
 		}
 	}
 	return best
+}
+
+// placeAt is a place's words as typed, its last word perhaps possessive:
+// "sydney's inner west", "new york's".
+func placeAt(ws, place []string) bool {
+	last := len(place) - 1
+	if !equal(ws[:last], place[:last]) {
+		return false
+	}
+	return ws[last] == place[last] || unPossessive(ws[last]) == place[last]
+}
+
+// unPossessive is a word without the "s" that normalising left of an "'s",
+// or "" for a word too short to be a place's possessive ("nhs", "kls").
+func unPossessive(w string) string {
+	if len(w) < 5 || w[len(w)-1] != 's' {
+		return ""
+	}
+	return w[:len(w)-1]
 }
 
 // hereBefore are words just before a place that say the writer is there

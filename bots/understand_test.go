@@ -33,6 +33,8 @@ func TestRegionNamedInTheMessage(t *testing.T) {
 		{"a message in Thai gets Thailand's helplines", "อยากตาย", "", "TH", "Showing Thailand helplines; /region to change."},
 		{"a region the chat chose stays for a message in Thai", "นอนไม่หลับ เลิกกระท่อม", "US", "US", ""},
 		{"a kratom strain is no place", "is red thai stronger than green malay", "", "US", ""},
+		{"a place's possessive", "any support group for partners of kratom users in sydney's inner west", "", "AU", "Showing Australia helplines; /region to change."},
+		{"a city shared with another country, named with its province", "halifax ns, daily kratom user, how do i get referred to addiction services", "", "CA", "Showing Canada helplines; /region to change."},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
