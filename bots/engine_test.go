@@ -2,6 +2,7 @@ package bots
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"testing"
 
@@ -268,5 +269,33 @@ func TestUnknownRegionIsSaid(t *testing.T) {
 	}
 	if r.Referral().Region() != "UK" {
 		t.Errorf("the person's own helplines (UK) were swapped for %s", r.Referral().Region())
+	}
+}
+
+// The feature table must find every key it was given, at its row, however
+// it grew, and find none it was not: a wrong row would read another word's
+// weights.
+func TestFeatureRowsFindWhatTheyHold(t *testing.T) {
+	for _, n := range []int{0, 1, 15, 16, 17, 1000, 70000} {
+		f := newFeatureRows(0)
+		for i := 0; i < n; i++ {
+			f.add(featureKey(gStem, fmt.Sprint("w", i)))
+			f.add(featureKey(gStem, fmt.Sprint("w", i/2))) // a key seen again keeps its row
+		}
+		if f.len() != n {
+			t.Fatalf("%d keys: table holds %d", n, f.len())
+		}
+		saved := newFeatureRows(n)
+		f.each(func(k uint64, row int32) { saved.set(k, row) })
+		for _, tab := range []*featureRows{f, saved} {
+			for i := 0; i < n; i++ {
+				if row, ok := tab.get(featureKey(gStem, fmt.Sprint("w", i))); !ok || row != int32(i) {
+					t.Fatalf("%d keys: key %d at row %d (found %v)", n, i, row, ok)
+				}
+			}
+			if _, ok := tab.get(featureKey(gStem, "never added")); ok {
+				t.Fatalf("%d keys: found a key never added", n)
+			}
+		}
 	}
 }

@@ -309,6 +309,17 @@ func (ix *index) analyseNormalised(text string, correct bool, memo map[string]st
 type analysis struct {
 	words, all, content []string
 	guessed             map[string]bool
+	// raw is the message's features for the models, worked out once for
+	// both of them (nil for the topics' own text, which no model reads).
+	raw []rawFeature
+}
+
+// features are a's raw features for the models.
+func (a analysis) features() []rawFeature {
+	if a.raw != nil {
+		return a.raw
+	}
+	return featurize(a.words, a.all, a.content, nil)
 }
 
 // read tokenises normalised text: vocabulary, stems and (for messages)

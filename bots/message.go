@@ -40,6 +40,11 @@ func (ix *index) readMessage(text string) message {
 		m.sentences = append(m.sentences, ix.read(s, true, memo))
 	}
 	m.long = len(m.sentences) >= 3 || (len(m.sentences) == 2 && len(m.whole.content) >= 10)
+	m.whole.raw = featurize(m.whole.words, m.whole.all, m.whole.content, nil)
+	for i := range m.sentences {
+		s := &m.sentences[i]
+		s.raw = featurize(s.words, s.all, s.content, nil)
+	}
 	return m
 }
 

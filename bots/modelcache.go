@@ -77,10 +77,10 @@ func saveLinear(m *linearModel) *savedLinear {
 	if m == nil {
 		return nil
 	}
-	s := &savedLinear{Keys: make([]byte, 8*len(m.ids)), W: make([]byte, 4*len(m.w)), Bias: m.bias, Classes: m.classes}
-	for k, id := range m.ids {
+	s := &savedLinear{Keys: make([]byte, 8*m.ids.len()), W: make([]byte, 4*len(m.w)), Bias: m.bias, Classes: m.classes}
+	m.ids.each(func(k uint64, id int32) {
 		binary.LittleEndian.PutUint64(s.Keys[8*id:], k)
-	}
+	})
 	for i, w := range m.w {
 		binary.LittleEndian.PutUint32(s.W[4*i:], math.Float32bits(w))
 	}
@@ -92,9 +92,9 @@ func (s *savedLinear) model() *linearModel {
 		return nil
 	}
 	rows := len(s.Keys) / 8
-	m := &linearModel{ids: make(map[uint64]int32, rows), w: make([]float32, len(s.W)/4), bias: s.Bias, classes: s.Classes}
+	m := &linearModel{ids: newFeatureRows(rows), w: make([]float32, len(s.W)/4), bias: s.Bias, classes: s.Classes}
 	for id := 0; id < rows; id++ {
-		m.ids[binary.LittleEndian.Uint64(s.Keys[8*id:])] = int32(id)
+		m.ids.set(binary.LittleEndian.Uint64(s.Keys[8*id:]), int32(id))
 	}
 	for i := range m.w {
 		m.w[i] = math.Float32frombits(binary.LittleEndian.Uint32(s.W[4*i:]))

@@ -390,11 +390,20 @@ func (ix *index) safety(m message) risk {
 }
 
 func joinAnalysis(a, b analysis) analysis {
-	return analysis{
+	j := analysis{
 		words:   append(append([]string(nil), a.words...), b.words...),
 		all:     append(append([]string(nil), a.all...), b.all...),
 		content: append(append([]string(nil), a.content...), b.content...),
 	}
+	if a.raw != nil && b.raw != nil {
+		// The features of two sentences together are each one's and the
+		// pair of words where they meet.
+		j.raw = append(append(make([]rawFeature, 0, len(a.raw)+len(b.raw)+1), a.raw...), b.raw...)
+		if len(a.all) > 0 && len(b.all) > 0 {
+			j.raw = append(j.raw, rawFeature{featureKey(gPair, a.all[len(a.all)-1], b.all[0]), gPair})
+		}
+	}
+	return j
 }
 
 // understood is what the understanding stage concluded.

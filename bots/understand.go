@@ -199,7 +199,7 @@ func (ix *index) classify(a analysis, p []float32) []float32 {
 	if p == nil {
 		p = make([]float32, ix.models.topics.classes)
 	}
-	raw := featurize(a.words, a.all, a.content, nil)
+	raw := a.features()
 	x := ix.models.topics.vectorize(raw, nil)
 	if len(x) == 0 { // nothing known: say so rather than trust the bias
 		for i := range p {
@@ -218,7 +218,7 @@ func (ix *index) crisisRisk(a analysis) (cat int, risk float32) {
 	if m == nil {
 		return -1, 0
 	}
-	raw := featurize(a.words, a.all, a.content, nil)
+	raw := a.features()
 	x := m.vectorize(raw, nil)
 	if len(x) == 0 {
 		return -1, 0
