@@ -167,11 +167,21 @@ func (ix *index) namedRegion(text string) *knowledge.Region {
 			if end > len(ws) || !placeAt(ws[i:end], p.words) {
 				continue
 			}
+			region := p.region
+			if end < len(ws) {
+				// "ipswich qld", "kingston ns": the state or province named
+				// after a town says which country's town it is.
+				if code, ok := stateAfterTown[ws[end]]; ok {
+					if r, ok := ix.base.Region(code); ok {
+						region = r
+					}
+				}
+			}
 			if best == nil {
-				best, bestScore = p.region, whereNow(ws, i, end)
-			} else if p.region != best {
+				best, bestScore = region, whereNow(ws, i, end)
+			} else if region != best {
 				if sc := whereNow(ws, i, end); sc > bestScore {
-					best, bestScore = p.region, sc
+					best, bestScore = region, sc
 				}
 			}
 			i = end - 1
@@ -200,15 +210,30 @@ func unPossessive(w string) string {
 	return w[:len(w)-1]
 }
 
+// stateAfterTown are abbreviations of states and provinces that, right
+// after a town's name, say which country it is in. Alone they are too
+// often other words ("bc" for because, "ns", "ab"); ones shared with US
+// states ("wa", "sa" for Washington and South Australia) are left out.
+var stateAfterTown = map[string]string{
+	"qld": "AU", "nsw": "AU", "vic": "AU", "tas": "AU",
+	"bc": "CA", "ns": "CA", "nb": "CA", "ab": "CA", "sk": "CA", "mb": "CA", "qc": "CA", "pei": "CA", "nfld": "CA",
+}
+
 // hereBefore are words just before a place that say the writer is there
 // now; elsewhereBefore, words that put the place in the writer's past or
 // in someone else's life.
 var (
 	hereBefore = [][]string{
 		{"im", "in"}, {"i", "am", "in"}, {"living", "in"}, {"live", "in"}, {"based", "in"},
-		{"now", "in"}, {"here", "in"}, {"moved", "to"}, {"relocated", "to"}, {"staying", "in"},
+		{"here", "in"}, {"staying", "in"},
 		{"expat", "in"}, {"working", "in"}, {"english", "in"}, {"currently", "in"}, {"living", "on"},
 		{"here", "on"}, {"im", "on"}, {"stuck", "in"}, {"back", "in"},
+	}
+	// movedBefore say the writer came to the place from somewhere else, so
+	// it wins over another place they are said to be in ("living in spain
+	// for years, moved back to leeds").
+	movedBefore = [][]string{
+		{"moved", "to"}, {"moved", "back", "to"}, {"relocated", "to"}, {"now", "in"}, {"now", "living", "in"},
 	}
 	elsewhereBefore = [][]string{
 		{"from"}, {"visiting"}, {"trip", "to"}, {"holiday", "in"}, {"vacation", "in"},
@@ -221,11 +246,17 @@ var (
 	}
 )
 
-// whereNow scores the place at ws[i:end] as where the writer is now: 1 when
-// the words around it say so, -1 when they put it elsewhere, else 0.
+// whereNow scores the place at ws[i:end] as where the writer is now: 2 when
+// the words before it say they moved there, 1 when the words around it say
+// they are there, -1 when they put it elsewhere, else 0.
 func whereNow(ws []string, i, end int) int {
 	endsWith := func(seq []string) bool {
 		return i >= len(seq) && equal(ws[i-len(seq):i], seq)
+	}
+	for _, seq := range movedBefore {
+		if endsWith(seq) {
+			return 2
+		}
 	}
 	for _, seq := range hereBefore {
 		if endsWith(seq) {
