@@ -212,11 +212,13 @@ func unPossessive(w string) string {
 
 // stateAfterTown are abbreviations of states and provinces that, right
 // after a town's name, say which country it is in. Alone they are too
-// often other words ("bc" for because, "ns", "ab"); ones shared with US
-// states ("wa", "sa" for Washington and South Australia) are left out.
+// often other words ("ns", "ab"). Left out: ones shared with US states
+// ("wa", "sa" for Washington and South Australia), "on" (a word), and "bc",
+// which after a town is as often "because" ("im in london bc my mum lives
+// here"); the YAML lists "victoria bc" and "surrey bc" instead.
 var stateAfterTown = map[string]string{
 	"qld": "AU", "nsw": "AU", "vic": "AU", "tas": "AU",
-	"bc": "CA", "ns": "CA", "nb": "CA", "ab": "CA", "sk": "CA", "mb": "CA", "qc": "CA", "pei": "CA", "nfld": "CA",
+	"ns": "CA", "nb": "CA", "ab": "CA", "sk": "CA", "mb": "CA", "qc": "CA", "pei": "CA", "nfld": "CA",
 }
 
 // hereBefore are words just before a place that say the writer is there

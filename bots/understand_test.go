@@ -35,6 +35,7 @@ func TestRegionNamedInTheMessage(t *testing.T) {
 		{"a kratom strain is no place", "is red thai stronger than green malay", "", "US", ""},
 		{"a place's possessive", "any support group for partners of kratom users in sydney's inner west", "", "AU", "Showing Australia helplines; /region to change."},
 		{"a town named with its state", "got an appointment at a clinic in ipswich qld on monday, when can i start bupe", "", "AU", "Showing Australia helplines; /region to change."},
+		{"bc after a town is because, not British Columbia", "im in london bc my mum lives here, cant sleep since i quit", "", "UK", "Showing United Kingdom helplines; /region to change."},
 		{"a place moved back to wins over one lived in before", "living in spain for years, moved back to leeds in the summer, cant sleep", "", "UK", "Showing United Kingdom helplines; /region to change."},
 		{"a small town", "its 3am here in fremantle and i cant sleep since i quit", "", "AU", "Showing Australia helplines; /region to change."},
 		{"a city shared with another country, named with its province", "halifax ns, daily kratom user, how do i get referred to addiction services", "", "CA", "Showing Canada helplines; /region to change."},
