@@ -171,10 +171,8 @@ func (ix *index) namedRegion(text string) *knowledge.Region {
 			if end < len(ws) {
 				// "ipswich qld", "kingston ns": the state or province named
 				// after a town says which country's town it is.
-				if code, ok := stateAfterTown[ws[end]]; ok {
-					if r, ok := ix.base.Region(code); ok {
-						region = r
-					}
+				if r := ix.afterTown[ws[end]]; r != nil {
+					region = r
 				}
 			}
 			if best == nil {
@@ -210,15 +208,16 @@ func unPossessive(w string) string {
 	return w[:len(w)-1]
 }
 
-// stateAfterTown are abbreviations of states and provinces that, right
-// after a town's name, say which country it is in. Alone they are too
-// often other words ("ns", "ab"). Left out: ones shared with US states
-// ("wa", "sa" for Washington and South Australia), "on" (a word), and "bc",
-// which after a town is as often "because" ("im in london bc my mum lives
-// here"); the YAML lists "victoria bc" and "surrey bc" instead.
-var stateAfterTown = map[string]string{
-	"qld": "AU", "nsw": "AU", "vic": "AU", "tas": "AU",
-	"ns": "CA", "nb": "CA", "ab": "CA", "sk": "CA", "mb": "CA", "qc": "CA", "pei": "CA", "nfld": "CA",
+// afterTownOf indexes the regions' after_town abbreviations ("qld",
+// "halifax ns"): right after a town's name they say which country it is in.
+func afterTownOf(b *knowledge.Base) map[string]*knowledge.Region {
+	out := map[string]*knowledge.Region{}
+	for _, r := range b.Regions {
+		for _, a := range r.AfterTown {
+			out[strings.ToLower(a)] = r
+		}
+	}
+	return out
 }
 
 // hereBefore are words just before a place that say the writer is there

@@ -209,6 +209,21 @@ func checkPlaces(b *Base, errf func(Position, string, ...any)) {
 			}
 		}
 	}
+	after := map[string]*Region{}
+	for _, r := range b.Regions {
+		for i, a := range r.AfterTown {
+			switch ws, o := words(a), after[a]; {
+			case len(ws) != 1 || ws[0] != a || a != strings.ToLower(a):
+				errf(r.AtItem("after_town", i), "region %s has %q in after_town; write one abbreviation in small letters, like qld", r.Code, a)
+			case o == r:
+				errf(r.AtItem("after_town", i), "%q is listed twice in after_town of region %s; keep one", a, r.Code)
+			case o != nil:
+				errf(r.AtItem("after_town", i), "%q is in after_town of regions %s and %s; an abbreviation can point to one region only", a, o.Code, r.Code)
+			default:
+				after[a] = r
+			}
+		}
+	}
 	places := map[string]*Region{}
 	for _, r := range b.Regions {
 		for i, p := range r.Places {

@@ -133,7 +133,11 @@ type Region struct {
 	// Scripts are writing systems only this region's people write in (by
 	// their Unicode names, like Thai): a message written in one gets this
 	// region's helplines when it names no place.
-	Scripts   []string  `yaml:"scripts"`
+	Scripts []string `yaml:"scripts"`
+	// AfterTown are abbreviations of this region's states or provinces
+	// that, right after a town's name, say the town is in this region
+	// ("ipswich qld"). Alone they are too often other words.
+	AfterTown []string  `yaml:"after_town"`
 	Emergency string    `yaml:"emergency"`
 	Referral  []Contact `yaml:"referral"`
 	Crisis    []Contact `yaml:"crisis"`

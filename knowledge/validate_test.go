@@ -108,6 +108,11 @@ var brokenCases = []struct {
 		{"5:15", `region IE names the script "thai", which is not a Unicode script name`, false},
 		{"5:27", `script "Thai" is listed under region IE too`, false},
 	}},
+	{"after-town-wrong.yaml", []want{
+		{"5:18", `region IE has "Cork" in after_town; write one abbreviation in small letters`, false},
+		{"5:24", `region IE has "co cork" in after_town`, false},
+		{"5:37", `"kk" is listed twice in after_town of region IE`, false},
+	}},
 	{"examples-clash.yaml", []want{
 		{"9:9", `the example "Bad dreams wake me up" is listed twice in topic "nightmares" (first at line 8)`, false},
 		{"10:9", `the example "i lie awake all night since i stopped" of topic "nightmares" is also an example of topic "sleep"`, false},
