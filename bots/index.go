@@ -65,19 +65,20 @@ type index struct {
 	wordSets [][]phrase  // per topic: its multi-word words, for a phrase bonus
 	topicSet phraseIndex // every topic's word sets; owner is the topic
 
-	crisis    []crisisRule
-	floor     phraseIndex                  // every crisis phrase; owner is the category
-	models    *models                      // understand.go
-	places    map[string][]place           // message.go
-	scripts   []script                     // message.go
-	afterTown map[string]*knowledge.Region // message.go
-	greeting  []phrase
-	thanks    []phrase
-	help      []phrase
-	dosing    phraseIndex
-	urgency   phraseIndex // words that say danger is happening now
-	calmness  phraseIndex // words that say danger is past, denied or asked about
-	wishes    phraseIndex // words that say a danger is wished for or planned
+	crisis     []crisisRule
+	floor      phraseIndex                  // every crisis phrase; owner is the category
+	models     *models                      // understand.go
+	places     map[string][]place           // message.go
+	scripts    []script                     // message.go
+	afterTown  map[string]*knowledge.Region // message.go
+	typoPlaces map[string]place             // message.go
+	greeting   []phrase
+	thanks     []phrase
+	help       []phrase
+	dosing     phraseIndex
+	urgency    phraseIndex // words that say danger is happening now
+	calmness   phraseIndex // words that say danger is past, denied or asked about
+	wishes     phraseIndex // words that say a danger is wished for or planned
 }
 
 type vocabRule struct {
@@ -191,6 +192,7 @@ func newIndex(b *knowledge.Base) *index {
 	ix.places = placesOf(b)
 	ix.scripts = scriptsOf(b)
 	ix.afterTown = afterTownOf(b)
+	ix.typoPlaces = typoPlacesOf(ix.places)
 	ix.learn(b)
 	for s := range ix.known {
 		if len(s) < 4 {

@@ -107,6 +107,53 @@ func placesOf(b *knowledge.Base) map[string][]place {
 	return out
 }
 
+// minTypoPlace is the shortest place name whose misspellings are read as
+// it: shorter names are a letter away from everyday words.
+const minTypoPlace = 8
+
+// typoPlacesOf maps the likeliest misspellings of every one-word place of
+// minTypoPlace letters or more (a letter left out, two letters swapped:
+// "melborne", "sheffeild", "vancover") to the place. A misspelling that is
+// itself a place, or that two regions' places share, is left out.
+func typoPlacesOf(places map[string][]place) map[string]place {
+	out := map[string]place{}
+	shared := map[string]bool{}
+	for _, ps := range places {
+		for _, p := range ps {
+			if len(p.words) != 1 || len(p.words[0]) < minTypoPlace || !isASCII(p.words[0]) {
+				continue
+			}
+			w := p.words[0]
+			var vs []string
+			for i := range w {
+				vs = append(vs, w[:i]+w[i+1:])
+			}
+			for i := 0; i+1 < len(w); i++ {
+				if w[i] != w[i+1] {
+					vs = append(vs, w[:i]+string(w[i+1])+string(w[i])+w[i+2:])
+				}
+			}
+			for _, v := range vs {
+				if len(places[v]) > 0 || wordsNotTypos[v] {
+					continue
+				}
+				if o, ok := out[v]; ok && o.region != p.region {
+					shared[v] = true
+				}
+				out[v] = place{[]string{v}, p.region}
+			}
+		}
+	}
+	for v := range shared {
+		delete(out, v)
+	}
+	return out
+}
+
+// wordsNotTypos are English words a letter away from a place; found by
+// TestTypoPlacesAreNotWords against a dictionary.
+var wordsNotTypos = map[string]bool{"sacrament": true, "bridged": true, "penance": true}
+
 // script is a writing system only one region's people write in.
 type script struct {
 	table  *unicode.RangeTable
@@ -161,6 +208,17 @@ func (ix *index) namedRegion(text string) *knowledge.Region {
 		cands := ix.places[ws[i]]
 		if w := unPossessive(ws[i]); w != "" {
 			cands = append(cands[:len(cands):len(cands)], ix.places[w]...)
+		}
+		if r := ix.afterTown[ws[i]]; r != nil && len(cands) == 0 && i > 0 && ws[i-1] == "in" {
+			// "living in qld", "im in ns": after "in", a state's short form
+			// is the state.
+			cands = []place{{[]string{ws[i]}, r}}
+		}
+		if len(cands) == 0 && len(ws[i]) >= minTypoPlace-1 {
+			// A misspelt place, unless the word is one the knowledge uses.
+			if p, ok := ix.typoPlaces[ws[i]]; ok && !ix.known[stem(ws[i])] {
+				cands = []place{p}
+			}
 		}
 		for _, p := range cands {
 			end := i + len(p.words)

@@ -2,6 +2,7 @@ package bots
 
 import (
 	"context"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -38,6 +39,11 @@ func TestRegionNamedInTheMessage(t *testing.T) {
 		{"bc after a town is because, not British Columbia", "im in london bc my mum lives here, cant sleep since i quit", "", "UK", "Showing United Kingdom helplines; /region to change."},
 		{"a place moved back to wins over one lived in before", "living in spain for years, moved back to leeds in the summer, cant sleep", "", "UK", "Showing United Kingdom helplines; /region to change."},
 		{"a small town", "its 3am here in fremantle and i cant sleep since i quit", "", "AU", "Showing Australia helplines; /region to change."},
+		{"a misspelt city", "vancover - do walk in clinics know anything about kratom", "", "CA", "Showing Canada helplines; /region to change."},
+		{"a misspelt city, a letter swapped", "i work for the council in sheffeild, would they find out", "", "UK", "Showing United Kingdom helplines; /region to change."},
+		{"an English word a letter away from a town is no place", "is doing penance the only way through withdrawal", "", "US", ""},
+		{"a province's short form after in", "im in BC, is kratom legal here", "", "CA", "Showing Canada helplines; /region to change."},
+		{"a state's short form after in", "been living in qld two years, cant sleep since i quit", "", "AU", "Showing Australia helplines; /region to change."},
 		{"a city shared with another country, named with its province", "halifax ns, daily kratom user, how do i get referred to addiction services", "", "CA", "Showing Canada helplines; /region to change."},
 	}
 	for _, tt := range tests {
@@ -54,6 +60,23 @@ func TestRegionNamedInTheMessage(t *testing.T) {
 				t.Errorf("the reply does not say which helplines it shows:\n%s", r.Text())
 			}
 		})
+	}
+}
+
+// TestTypoPlacesAreNotWords: a place's misspelling read as the place must
+// not be an English word ("penance" is a letter from Penzance). It reads
+// the system's word list where there is one.
+func TestTypoPlacesAreNotWords(t *testing.T) {
+	raw, err := os.ReadFile("/usr/share/dict/words")
+	if err != nil {
+		t.Skip("no word list on this machine")
+	}
+	e, _ := shipped(t)
+	typos := e.ix.Load().typoPlaces
+	for _, w := range strings.Fields(strings.ToLower(string(raw))) {
+		if p, ok := typos[w]; ok {
+			t.Errorf("the word %q is read as a misspelling of a place in %s; add it to wordsNotTypos", w, p.region.Code)
+		}
 	}
 }
 
