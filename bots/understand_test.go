@@ -137,6 +137,8 @@ func TestCrisisTiers(t *testing.T) {
 		{"a denial in its own sentence is still a denial", "I have no thoughts of suicide, my therapist asked me that too. I just feel low. Is it withdrawal?", "topic", false, true, true},
 		{"a denial followed by a plan is a crisis", "im not suicidal. but i have the rope ready tonight", "crisis:suicide", false, false, true},
 		{"words of a crisis long past do not hide one tonight", "i tried to kill myself last year, and tonight i want to again", "crisis:suicide", false, false, true},
+		{"self-harm told by what was done leads with the crisis line", "I keep hitting myself in the face when I mess up. My eye is swelling shut", "crisis:self-harm", false, false, true},
+		{"hoarding medicine is a warning sign", "been stockpiling my meds since the clinic started me on them", "crisis:suicide", false, false, true},
 		{"an idiom with no phrase is ordinary", "this withdrawal is killing me, how long does it last", "topic", false, true, false},
 		{"an ordinary long post stays ordinary", "My best friend told me she uses kratom every day. She made me promise not to tell anyone. I'm scared for her but I don't want to lose her trust. What can I do as a friend?", "topic", false, true, false},
 	}
