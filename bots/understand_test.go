@@ -44,6 +44,7 @@ func TestRegionNamedInTheMessage(t *testing.T) {
 		{"an English word a letter away from a town is no place", "is doing penance the only way through withdrawal", "", "US", ""},
 		{"a province's short form after in", "im in BC, is kratom legal here", "", "CA", "Showing Canada helplines; /region to change."},
 		{"a state's short form after in", "been living in qld two years, cant sleep since i quit", "", "AU", "Showing Australia helplines; /region to change."},
+		{"a short form after in that is no state", "bad cramps in ab muscles since i quit", "", "US", ""},
 		{"a city shared with another country, named with its province", "halifax ns, daily kratom user, how do i get referred to addiction services", "", "CA", "Showing Canada helplines; /region to change."},
 	}
 	for _, tt := range tests {
