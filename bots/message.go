@@ -209,10 +209,10 @@ func (ix *index) namedRegion(text string) *knowledge.Region {
 		if w := unPossessive(ws[i]); w != "" {
 			cands = append(cands[:len(cands):len(cands)], ix.places[w]...)
 		}
-		if r := ix.afterTown[ws[i]]; r != nil && len(cands) == 0 && saysHere(ws[:i]) {
-			// "living in qld", "im in ns": after words saying where the
-			// writer is, a state's short form is the state ("cramps in ab
-			// muscles" is not Alberta).
+		if r := ix.afterTown[ws[i]]; r != nil && len(cands) == 0 && whereNow(ws, i, i+1) > 0 {
+			// "living in qld", "moved to ns": with words saying the writer
+			// is there now, a state's short form is the state ("cramps in
+			// ab muscles" is not Alberta).
 			cands = []place{{[]string{ws[i]}, r}}
 		}
 		if len(cands) == 0 && len(ws[i]) >= minTypoPlace-1 {
@@ -277,17 +277,6 @@ func afterTownOf(b *knowledge.Base) map[string]*knowledge.Region {
 		}
 	}
 	return out
-}
-
-// saysHere is words ending in ones that say the writer is in the place
-// that follows ("im in", "living in").
-func saysHere(ws []string) bool {
-	for _, h := range hereBefore {
-		if len(ws) >= len(h) && equal(ws[len(ws)-len(h):], h) {
-			return true
-		}
-	}
-	return false
 }
 
 // hereBefore are words just before a place that say the writer is there
