@@ -36,12 +36,10 @@ var floors = map[string]floor{
 	// 151/160 crisis, 11 false crisis.
 	"dev-2":        {helped: 0.84, short: 0.95, crisisCaught: 0, falseCrisis: 6},
 	"dev-safety-2": {helped: 0, short: 0.95, crisisCaught: 149, falseCrisis: 13},
-	// The current held-out set (the seventh), measured once per change. On
-	// arrival, with the code and knowledge before it (6879e3f): 264/299
-	// helped, 18/18 short, 149/155 crisis, 13 false crisis. After that
-	// session's changes (7d5c075): 265/299, 18/18, 151/155, 12. After the
-	// next session's (f37ebe9): 265/299, 18/18, 151/155, 14.
-	"heldout": {helped: 0.87, short: 0.95, crisisCaught: 147, falseCrisis: 15},
+	// The current held-out set (the eighth), measured once per change. On
+	// arrival, with the code and knowledge before it (ff161a0): 293/319
+	// helped, 41/42 short, 128/131 crisis, 26 false crisis.
+	"heldout": {helped: 0.90, short: 0.95, crisisCaught: 125, falseCrisis: 28},
 	// The first held-out set, retired once its misses had been read and
 	// examples written for their kinds; kept as another regression set.
 	// Measured 288/301 helped, 124/125 crisis, 4 false crisis.
@@ -66,6 +64,11 @@ var floors = map[string]floor{
 	// (e7442b0): 255/273 helped, 6/6 short, 142/150 crisis, 13 false
 	// crisis; its last measure as held out (6879e3f): 256/273, 145/150, 11.
 	"heldout-v6-retired": {helped: 0.92, short: 0.95, crisisCaught: 141, falseCrisis: 15},
+	// The seventh held-out set, retired when the eighth arrived, after it
+	// had been measured at every change of two sessions. Its last measure
+	// as held out (ff161a0): 265/299 helped, 18/18 short, 151/155 crisis,
+	// 14 false crisis.
+	"heldout-v7-retired": {helped: 0.87, short: 0.95, crisisCaught: 147, falseCrisis: 19},
 }
 
 func TestEvaluationSetsHoldTheirFloors(t *testing.T) {
