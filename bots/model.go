@@ -280,13 +280,20 @@ type trainOptions struct {
 	rate   float32
 	l2     float32
 	seed   uint64
+	// settle is how far the rate falls by the last step: 0.9 leaves a
+	// tenth of it, 0.99 a hundredth.
+	settle float32
 }
 
 // Tuned on the development set. The crisis model is held back harder (a
 // larger l2) so that a sentence with a few rare words cannot sound alarming.
 var (
-	topicTraining  = trainOptions{epochs: 6, rate: 1.2, l2: 5e-4, seed: 7}
-	crisisTraining = trainOptions{epochs: 10, rate: 1.2, l2: 2e-3, seed: 7}
+	topicTraining = trainOptions{epochs: 6, rate: 1.2, l2: 5e-4, seed: 7, settle: 0.9}
+	// The crisis model's rate falls to a hundredth so that its weights
+	// settle: with a tenth left, the last few hundred examples it happened
+	// to visit moved the false alarms on the tuning sets between 74 and 96
+	// from one seed to the next; with a hundredth, between 77 and 81.
+	crisisTraining = trainOptions{epochs: 10, rate: 1.2, l2: 2e-3, seed: 7, settle: 0.99}
 )
 
 // trainLinear fits a model by stochastic gradient descent on the
@@ -320,8 +327,8 @@ func trainLinear(samples []sample, classes int, o trainOptions) *linearModel {
 			s := samples[i]
 			x := xs[i]
 			m.scores(x, p)
-			// a rate that falls linearly to a tenth settles the weights
-			rate := o.rate * (1 - 0.9*float32(step)/float32(total)) * s.weight
+			// a rate that falls linearly settles the weights
+			rate := o.rate * (1 - o.settle*float32(step)/float32(total)) * s.weight
 			step++
 			p[s.class] -= 1
 			// Only classes with a real gradient are updated: after the first

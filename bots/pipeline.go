@@ -303,7 +303,7 @@ type risk struct {
 // cost a life.
 const (
 	crisisCertain  = 0.70 // the whole message
-	crisisPossible = 0.18
+	crisisPossible = 0.175
 	partCertain    = 0.85 // one sentence, or two together, of a post
 	partPossible   = 0.60
 	// phraseDoubt: below this the model is sure a phrase is an idiom.
