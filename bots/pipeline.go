@@ -130,6 +130,11 @@ var calmWords = []string{
 	"a normal part", "is it common", "are seizures common", "what to do if", "what to look out for",
 	"warning signs", "for our training", "for training",
 	"how can you tell if", "what are the signs", "signs of an", "risk of", "chances of", "how likely",
+	// already seen to by a doctor: "the doc checked me and said its panic"
+	"doc checked", "doctor checked", "doctors checked", "er checked", "checked me out", "ruled out",
+	"turned out to be nothing", "turned out to be panic", "turned out to be anxiety",
+	"said it was panic", "said its panic", "said it was anxiety", "said its anxiety",
+	"said it was a panic attack", "ecg was fine", "ecg clean", "ekg was fine", "ekg clean",
 	// someone who sees it at work
 	"nurse here", "paramedic here", "as a nurse", "as a paramedic",
 }
