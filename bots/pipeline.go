@@ -308,7 +308,7 @@ type risk struct {
 // cost a life.
 const (
 	crisisCertain  = 0.70 // the whole message
-	crisisPossible = 0.175
+	crisisPossible = 0.165
 	partCertain    = 0.85 // one sentence, or two together, of a post
 	partPossible   = 0.60
 	// phraseDoubt: below this the model is sure a phrase is an idiom.
