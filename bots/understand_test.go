@@ -142,6 +142,8 @@ func TestCrisisTiers(t *testing.T) {
 		{"hoarding medicine is a warning sign", "been stockpiling my meds since the clinic started me on them", "crisis:suicide", false, false, true},
 		{"a scare a doctor has already seen to gets its answer, closed by the lines", "my heart races like a heart attack at night but the doctor checked me and said its panic, will it stop", "topic", false, true, true},
 		{"a doctor's visit long past does not hide chest pain now", "the doctor checked me last week but right now i have crushing chest pain and my arm is numb", "crisis:medical-emergency", true, false, true},
+		{"a threat to kill and then die is a crisis, told by the one threatened", "my boyfriend says hell kill me and then himself if i go to my sisters", "crisis:harm-to-others", false, false, true},
+		{"swallowing all the pills is an overdose: the emergency number first", "i swallowed all my pills about 20 minutes ago", "crisis:overdose", true, false, true},
 		{"an idiom with no phrase is ordinary", "this withdrawal is killing me, how long does it last", "topic", false, true, false},
 		{"an ordinary long post stays ordinary", "My best friend told me she uses kratom every day. She made me promise not to tell anyone. I'm scared for her but I don't want to lose her trust. What can I do as a friend?", "topic", false, true, false},
 	}
