@@ -329,7 +329,7 @@ func (a analysis) features() []rawFeature {
 // read tokenises normalised text: vocabulary, stems and (for messages)
 // typo correction against known stems.
 func (ix *index) read(text string, correct bool, memo map[string]string) (a analysis) {
-	raw := ix.applyVocab(tokens(text))
+	raw := ix.applyVocab(ix.withoutPlaces(tokens(text)))
 	a.words = raw
 	a.all = make([]string, 0, len(raw))
 	for _, w := range raw {

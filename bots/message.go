@@ -150,9 +150,40 @@ func typoPlacesOf(places map[string][]place) map[string]place {
 	return out
 }
 
+// typoPlace is the place a misspelt word means: a letter left out or two
+// swapped (typoPlaces), or a letter added ("brisbaine", "bangkock").
+func (ix *index) typoPlace(w string) (place, bool) {
+	if p, ok := ix.typoPlaces[w]; ok {
+		return p, true
+	}
+	if len(w) < minTypoPlace || !isASCII(w) || wordsNotTypos[w] {
+		return place{}, false
+	}
+	var found *knowledge.Region
+	// Not the last letter: "limericks", "anchorages" are plurals.
+	for i := range len(w) - 1 {
+		v := w[:i] + w[i+1:]
+		for _, p := range ix.places[v] {
+			if len(p.words) != 1 || p.words[0] != v {
+				continue
+			}
+			if found != nil && found != p.region {
+				return place{}, false
+			}
+			found = p.region
+		}
+	}
+	if found == nil {
+		return place{}, false
+	}
+	return place{[]string{w}, found}, true
+}
+
 // wordsNotTypos are English words a letter away from a place; found by
 // TestTypoPlacesAreNotWords against a dictionary.
-var wordsNotTypos = map[string]bool{"sacrament": true, "bridged": true, "penance": true}
+var wordsNotTypos = map[string]bool{
+	"sacrament": true, "bridged": true, "penance": true, "american": true, "squeamish": true,
+}
 
 // script is a writing system only one region's people write in.
 type script struct {
@@ -217,7 +248,7 @@ func (ix *index) namedRegion(text string) *knowledge.Region {
 		}
 		if len(cands) == 0 && len(ws[i]) >= minTypoPlace-1 {
 			// A misspelt place, unless the word is one the knowledge uses.
-			if p, ok := ix.typoPlaces[ws[i]]; ok && !ix.known[stem(ws[i])] {
+			if p, ok := ix.typoPlace(ws[i]); ok && !ix.known[stem(ws[i])] {
 				cands = []place{p}
 			}
 		}
@@ -232,6 +263,10 @@ func (ix *index) namedRegion(text string) *knowledge.Region {
 				// after a town says which country's town it is.
 				if r := ix.afterTown[ws[end]]; r != nil {
 					region = r
+				} else if e2, r := ix.placeEnd(ws, end); r != nil {
+					// "birmingham alabama", "perth scotland": a second
+					// place right after a town is where the town is.
+					region, end = r, e2
 				}
 			}
 			if best == nil {
@@ -245,7 +280,76 @@ func (ix *index) namedRegion(text string) *knowledge.Region {
 			break
 		}
 	}
+	if best == nil {
+		best = ix.shortFormAlone(normaliseN(text, MaxQuestion))
+	}
 	return best
+}
+
+// shortFormAlone is the region of a state's short form that stands as a
+// clause of its own, opening or closing the message: "qld. cant sleep",
+// "tas - my partner uses every day", "... any tips? (ont)". Inside a
+// sentence such words are too often something else ("cramps in my ab").
+func (ix *index) shortFormAlone(norm string) *knowledge.Region {
+	clauses := strings.FieldsFunc(norm, func(r rune) bool {
+		return strings.ContainsRune(".,;:!?()-\n", r)
+	})
+	if len(clauses) == 0 {
+		return nil
+	}
+	for _, i := range []int{0, len(clauses) - 1} {
+		if r := ix.afterTown[strings.TrimSpace(clauses[i])]; r != nil {
+			return r
+		}
+	}
+	return nil
+}
+
+// withoutPlaces leaves out the places the regions list, and a state's short
+// form right after one ("perth wa"), before the models read a message or an
+// example: a place says which helplines to show, never what the person
+// asks, and a town the examples happen to name ("best pubs in manchester")
+// must not pull a question towards a topic or away from all of them.
+func (ix *index) withoutPlaces(ws []string) []string {
+	if len(ix.places) == 0 {
+		return ws
+	}
+	var out []string // nil until a place is found: most messages name none
+	for i := 0; i < len(ws); i++ {
+		end, _ := ix.placeEnd(ws, i)
+		if end == i {
+			if out != nil {
+				out = append(out, ws[i])
+			}
+			continue
+		}
+		if out == nil {
+			out = append(make([]string, 0, len(ws)), ws[:i]...)
+		}
+		if end < len(ws) && (ix.afterTown[ws[end]] != nil || ws[end] == "wa" || ws[end] == "sa") {
+			end++
+		}
+		i = end - 1
+	}
+	if out == nil {
+		return ws
+	}
+	return out
+}
+
+// placeEnd is the end and region of the listed place that starts at ws[i],
+// or i and nil.
+func (ix *index) placeEnd(ws []string, i int) (int, *knowledge.Region) {
+	cands := ix.places[ws[i]]
+	if w := unPossessive(ws[i]); w != "" {
+		cands = append(cands[:len(cands):len(cands)], ix.places[w]...)
+	}
+	for _, p := range cands {
+		if end := i + len(p.words); end <= len(ws) && placeAt(ws[i:end], p.words) {
+			return end, p.region
+		}
+	}
+	return i, nil
 }
 
 // placeAt is a place's words as typed, its last word perhaps possessive:

@@ -46,6 +46,13 @@ func TestRegionNamedInTheMessage(t *testing.T) {
 		{"a state's short form after in", "been living in qld two years, cant sleep since i quit", "", "AU", "Showing Australia helplines; /region to change."},
 		{"a short form after in that is no state", "bad cramps in ab muscles since i quit", "", "US", ""},
 		{"a city shared with another country, named with its province", "halifax ns, daily kratom user, how do i get referred to addiction services", "", "CA", "Showing Canada helplines; /region to change."},
+		{"a shared town is where more people live", "birmingham here, where do i get help for kratom", "", "UK", "Showing United Kingdom helplines; /region to change."},
+		{"a shared town named with its state", "birmingham alabama here, where do i get help for kratom", "", "US", ""},
+		{"a shared town named with its country", "perth scotland, my dad cant go a morning without kratom", "", "UK", "Showing United Kingdom helplines; /region to change."},
+		{"a misspelt city, a letter added", "brisbaine, need help finding kratom rehab", "", "AU", "Showing Australia helplines; /region to change."},
+		{"a state's short form opening the message", "qld. cant sleep since i quit", "", "AU", "Showing Australia helplines; /region to change."},
+		{"a province's short form closing the message", "havent slept since i quit kratom, what helps? (ont)", "", "CA", "Showing Canada helplines; /region to change."},
+		{"a short form inside a sentence is no place", "my ab muscles cramp since i quit", "", "US", ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -73,9 +80,12 @@ func TestTypoPlacesAreNotWords(t *testing.T) {
 		t.Skip("no word list on this machine")
 	}
 	e, _ := shipped(t)
-	typos := e.ix.Load().typoPlaces
+	ix := e.ix.Load()
 	for _, w := range strings.Fields(strings.ToLower(string(raw))) {
-		if p, ok := typos[w]; ok {
+		if len(ix.places[w]) > 0 {
+			continue
+		}
+		if p, ok := ix.typoPlace(w); ok {
 			t.Errorf("the word %q is read as a misspelling of a place in %s; add it to wordsNotTypos", w, p.region.Code)
 		}
 	}
@@ -405,5 +415,26 @@ func TestPossibleCrisisWithNoTopicSaysWhatToDo(t *testing.T) {
 	}
 	if !strings.Contains(r.Text(), "1-800-662-4357") {
 		t.Errorf("no referral:\n%s", r.Text())
+	}
+}
+
+// A place says which helplines to show, never what the person asks: the
+// same question gets the same topic wherever the writer says they are.
+func TestPlaceDoesNotChangeTheTopic(t *testing.T) {
+	e, _ := shipped(t)
+	questions := []string{
+		"been on kratom for ages, want to stop, no clue where to start",
+		"cant sleep since i quit kratom",
+		"my boyfriend is coming off kratom and keeps throwing up",
+		"how do i tell my parents i use kratom",
+	}
+	places := []string{"perth wa. ", "im in manchester, ", "toronto here. ", "kuala lumpur, ", "living in berlin, "}
+	for _, q := range questions {
+		want := ask(t, e, q, "").Topic()
+		for _, p := range places {
+			if got := ask(t, e, p+q, "").Topic(); got != want {
+				t.Errorf("%q got topic %q; without the place, %q", p+q, got, want)
+			}
+		}
 	}
 }

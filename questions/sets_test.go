@@ -41,6 +41,12 @@ var floors = map[string]floor{
 	// (whole stages): 88/90 crisis, 35/218 and 66/299 false crisis; this
 	// half with the examples: 42/43 crisis, 47/258 false.
 	"dev-safety-3": {helped: 0, short: 0.95, crisisCaught: 40, falseCrisis: 52},
+	// Messages naming a place (stage z): the place lists and region rules
+	// are tuned on it. On arrival 264/317 helped, 2 false crisis; with the
+	// models reading messages without their places, a town's state or
+	// country named after it, misspellings with a letter added, short
+	// forms standing alone and 20 more places: 288/317.
+	"dev-country": {helped: 0.89, short: 0.95, crisisCaught: 0, falseCrisis: 3},
 	// The current held-out set (the eighth), measured once per change. On
 	// arrival, with the code and knowledge before it (ff161a0): 293/319
 	// helped, 41/42 short, 128/131 crisis, 26 false crisis. With the crisis
