@@ -6,6 +6,8 @@ import (
 	"unicode/utf8"
 
 	"github.com/kljensen/snowball/english"
+	"github.com/kljensen/snowball/french"
+	"github.com/kljensen/snowball/spanish"
 	"golang.org/x/text/unicode/norm"
 )
 
@@ -142,7 +144,57 @@ var chatFiller = map[string]bool{
 
 // isStop is true for words that say nothing about the topic, and for
 // numbers: "day 5" should not make a question look less answerable.
-func isStop(w string) bool { return english.IsStopWord(w) || chatFiller[w] || allDigits(w) }
+func isStop(w string) bool {
+	return english.IsStopWord(w) || chatFiller[w] || allDigits(w) || foreignStop(w)
+}
+
+// foreignStop is true for the small words of the other languages people
+// write to the bot in. Without them a model learns the language, not the
+// message: when most Spanish examples were crises, "el", "para" and "y"
+// made nearly every Spanish question a possible crisis. Spanish and French
+// come from the stemmer's lists; the rest are written here. Words that mean
+// something in English are never dropped (TestForeignStopWordsAreNotEnglish):
+// "son", "die", "ma", "aura", "va", "van", "pa".
+func foreignStop(w string) bool {
+	if notForeignStop[w] {
+		return false
+	}
+	return spanish.IsStopWord(w) || french.IsStopWord(w) || otherStop[w]
+}
+
+// notForeignStop are the stemmer lists' words that carry meaning in English.
+var notForeignStop = map[string]bool{
+	"son": true, "sin": true, "ma": true, "ton": true, "aura": true, "hay": true, "con": true,
+	"era": true, "par": true, "sera": true, "mes": true, "pour": true, "sea": true, "seas": true,
+	"auras": true, "eras": true, "va": true,
+}
+
+// otherStop: Portuguese, Italian, German, Dutch, Malay and Indonesian,
+// Tagalog and Vietnamese (without its accents, as normalised).
+var otherStop = func() map[string]bool {
+	m := map[string]bool{}
+	for _, list := range []string{
+		// Portuguese
+		"o os as um uma uns umas do da dos das em na nos nas pra pelo pela eu ele ela eles voce vc meu minha meus minhas seu sua isso isto esse essa este ja nao mais muito muita mas como tambem estou tou sou tenho tem ao aos ou quando porque entao aqui",
+		// Italian
+		"il gli di della dei degli delle dal nel nella sul che ed non mi ti si ci sono ho hai mio mia miei questo questa quello anche piu molto io lui lei noi perche quando gia sto",
+		// German
+		"der das dem des ein eine einen einem einer und oder ich du er sie es wir ihr mein meine meinen mir mich dich dir ist sind habe haben nicht kein keine mit von zu zum zur auf aus bei nach seit wie wenn dass aber auch noch schon sehr nur nein mal doch mehr immer alles etwas jetzt heute hier dann weil sich sein seine ihm ihn uns kann muss soll wird wurde hatte hab",
+		// Dutch
+		"het een en ik je jij hij zij ze wij mijn ben heb heeft niet geen voor op te dat dit er maar ook nog wel naar bij om als meer nu dan zo",
+		// Malay and Indonesian
+		"saya aku kau awak anda dia kami kita mereka dan yang ini itu di ke dari pada untuk dengan ada tak tidak gak nggak ga nak mau dah sudah udah je lah kah kat ni tu juga lagi boleh bisa kalau kalo sebab karena tapi atau macam sangat sekali",
+		// Tagalog
+		"ang ng mga sa na ko ako ka ikaw siya kayo sila ba po yung ung naman lang kasi pero ay rin nga mo niya namin natin ito iyan yan yun dito doon kung may wala hindi",
+		// Vietnamese
+		"toi cua co khong nhung duoc nay cho voi mot nhu thi minh cung dang",
+	} {
+		for _, w := range strings.Fields(list) {
+			m[w] = true
+		}
+	}
+	return m
+}()
 
 func allDigits(w string) bool {
 	for _, r := range w {

@@ -1,9 +1,11 @@
 package bots
 
 import (
+	"os"
 	"strings"
 	"testing"
 
+	"github.com/kljensen/snowball/english"
 	"github.com/kratombot/kratombot/knowledge"
 )
 
@@ -44,6 +46,32 @@ func TestTokensOfUnspacedScripts(t *testing.T) {
 	for _, tt := range tests {
 		if got := strings.Join(tokens(normalise(tt.in)), " "); got != tt.want {
 			t.Errorf("tokens(%q) = %q, want %q", tt.in, got, tt.want)
+		}
+	}
+}
+
+// TestForeignStopWordsAreNotEnglish: the small words of other languages
+// left out of the models must not be English words that mean something
+// ("son", "die", "aura"). It reads the system's word list.
+func TestForeignStopWordsAreNotEnglish(t *testing.T) {
+	raw, err := os.ReadFile("/usr/share/dict/words")
+	if err != nil {
+		t.Skip("no word list on this machine")
+	}
+	allowed := map[string]bool{ // English words too rare here to matter
+		"y": true, "o": true, "e": true, "c": true, "d": true, "m": true, "n": true, "co": true,
+		"es": true, "ko": true, "mi": true, "mo": true, "ne": true, "os": true, "un": true,
+		"ay": true, "dos": true, "em": true, "ha": true, "ho": true, "mas": true, "nay": true,
+		"non": true, "pas": true, "fusses": true, "muss": true,
+	}
+	for _, w := range strings.Fields(strings.ToLower(string(raw))) {
+		if foreignStop(w) && !english.IsStopWord(w) && !chatFiller[w] && !allowed[w] {
+			t.Errorf("%q means something in English but is dropped as another language's small word", w)
+		}
+	}
+	for _, w := range []string{"son", "die", "aura", "ban", "ma", "hay", "va", "van", "pa", "pour"} {
+		if isStop(w) {
+			t.Errorf("%q is dropped", w)
 		}
 	}
 }
