@@ -438,3 +438,34 @@ func TestPlaceDoesNotChangeTheTopic(t *testing.T) {
 		}
 	}
 }
+
+// People write in their own language. A crisis in Spanish, Portuguese,
+// French, German, Malay or Tagalog leads with the line; an ordinary
+// question in one of them is not a crisis because the bot's crisis examples
+// happen to include that language. Written for this test, not taken from
+// any evaluation set.
+func TestOtherLanguages(t *testing.T) {
+	e, _ := shipped(t)
+	tests := []struct {
+		q      string
+		crisis bool
+	}{
+		{"ya no aguanto, quiero acabar con mi vida", true},
+		{"mi hermano no respira, tomó kratom", true},
+		{"ich will sterben, seit dem Entzug ist alles sinnlos", true},
+		{"kawan saya kejang lepas minum ketum", true},
+		{"ma fille ne se reveille pas, elle a pris du kratom", true},
+		{"je me suis scarifiée encore hier soir", true},
+		{"no puedo dormir desde que deje el kratom, que hago?", false},
+		{"seit ich kein Kratom mehr nehme, schlafe ich kaum. Ist das normal?", false},
+		{"dah 3 hari berhenti ketum, badan sakit-sakit. berapa lama ni?", false},
+		{"hindi ako makatulog mula nang tumigil ako sa kratom, ano ang dapat gawin?", false},
+		{"me muero de sueño pero no puedo dormir, es por el kratom?", false},
+	}
+	for _, tt := range tests {
+		r := ask(t, e, tt.q, "")
+		if got := r.Kind() == KindCrisis; got != tt.crisis {
+			t.Errorf("%q: crisis reply %v, want %v (%s)", tt.q, got, tt.crisis, r.Intent())
+		}
+	}
+}

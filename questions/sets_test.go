@@ -41,6 +41,14 @@ var floors = map[string]floor{
 	// (whole stages): 88/90 crisis, 35/218 and 66/299 false crisis; this
 	// half with the examples: 42/43 crisis, 47/258 false.
 	"dev-safety-3": {helped: 0, short: 0.95, crisisCaught: 40, falseCrisis: 52},
+	// Half of three helpers' alarming ordinary messages and crises (stages
+	// y: other languages; aa: warning signs without danger words; ab:
+	// everyday words that are also crisis words); the other half are
+	// examples. On arrival: 180/186 crisis, 158/400 false crisis, most of
+	// them ordinary messages in other languages. With the other languages'
+	// small words left out of the models, the examples and phrases in ten
+	// languages: 178/186, 82/400.
+	"dev-safety-4": {helped: 0, short: 0.95, crisisCaught: 175, falseCrisis: 90},
 	// Messages naming a place (stage z): the place lists and region rules
 	// are tuned on it. On arrival 264/317 helped, 2 false crisis; with the
 	// models reading messages without their places, a town's state or
