@@ -232,14 +232,12 @@ func (ix *index) writtenIn(text string) *knowledge.Region {
 // but living in toronto now", "my cousin in texas, im in the uk"); with no
 // such words, the first.
 func (ix *index) namedRegion(text string) *knowledge.Region {
-	ws := tokens(normaliseN(text, MaxQuestion))
+	norm := normaliseN(text, MaxQuestion)
+	ws := tokens(norm)
 	var best *knowledge.Region
 	bestScore := 0
 	for i := 0; i < len(ws); i++ {
-		cands := ix.places[ws[i]]
-		if w := unPossessive(ws[i]); w != "" {
-			cands = append(cands[:len(cands):len(cands)], ix.places[w]...)
-		}
+		cands := ix.placesAt(ws[i])
 		if r := ix.afterTown[ws[i]]; r != nil && len(cands) == 0 && whereNow(ws, i, i+1) > 0 {
 			// "living in qld", "moved to ns": with words saying the writer
 			// is there now, a state's short form is the state ("cramps in
@@ -281,7 +279,7 @@ func (ix *index) namedRegion(text string) *knowledge.Region {
 		}
 	}
 	if best == nil {
-		best = ix.shortFormAlone(normaliseN(text, MaxQuestion))
+		best = ix.shortFormAlone(norm)
 	}
 	return best
 }
@@ -340,16 +338,22 @@ func (ix *index) withoutPlaces(ws []string) []string {
 // placeEnd is the end and region of the listed place that starts at ws[i],
 // or i and nil.
 func (ix *index) placeEnd(ws []string, i int) (int, *knowledge.Region) {
-	cands := ix.places[ws[i]]
-	if w := unPossessive(ws[i]); w != "" {
-		cands = append(cands[:len(cands):len(cands)], ix.places[w]...)
-	}
-	for _, p := range cands {
+	for _, p := range ix.placesAt(ws[i]) {
 		if end := i + len(p.words); end <= len(ws) && placeAt(ws[i:end], p.words) {
 			return end, p.region
 		}
 	}
 	return i, nil
+}
+
+// placesAt are the places that may start with the word w, as typed or as a
+// possessive ("sydney's").
+func (ix *index) placesAt(w string) []place {
+	cands := ix.places[w]
+	if u := unPossessive(w); u != "" {
+		cands = append(cands[:len(cands):len(cands)], ix.places[u]...)
+	}
+	return cands
 }
 
 // placeAt is a place's words as typed, its last word perhaps possessive:
