@@ -26,7 +26,7 @@ import (
 
 // modelRecipe changes whenever anything that shapes a model does, so a cache
 // written by another version is never read as this one's.
-var modelRecipe = fmt.Sprintf("v2|%v|%v|%v|%d|%d|%d", topicTraining, crisisTraining, groupWeight, maxModelTopics, maxOrdinary, minExamples)
+var modelRecipe = fmt.Sprintf("v3|%v|%v|%v|%d|%d|%d", topicTraining, crisisTraining, groupWeight, maxModelTopics, maxOrdinary, minExamples)
 
 var modelMemo struct {
 	sync.Mutex
@@ -116,16 +116,99 @@ func cachedModels(key string) *savedModels {
 	if modelMemo.dir == "" {
 		return nil
 	}
-	data, err := os.ReadFile(filepath.Join(modelMemo.dir, "models-"+key+".gob"))
+	data, err := os.ReadFile(filepath.Join(modelMemo.dir, "models-"+key+".bin"))
 	if err != nil {
 		return nil
 	}
-	var s savedModels
-	if err := gob.NewDecoder(bytes.NewReader(data)).Decode(&s); err != nil || !s.valid() {
+	s, ok := decodeModels(data)
+	if !ok || !s.valid() {
 		return nil // a damaged or foreign file: train instead
 	}
-	remember(key, &s)
-	return &s
+	remember(key, s)
+	return s
+}
+
+// The file is a magic word, the small parts of savedModels in gob, and then
+// each linear model's numbers as they lie in memory (little-endian). Gob
+// copied the megabytes of weights twice more on the way in, which was a
+// seventh of a cached start; read this way they are sliced from the file.
+const modelMagic = "kbmodel3"
+
+func encodeModels(s *savedModels) ([]byte, error) {
+	small := *s
+	small.Topics, small.Crisis = nil, nil
+	var meta bytes.Buffer
+	if err := gob.NewEncoder(&meta).Encode(&small); err != nil {
+		return nil, err
+	}
+	out := append([]byte(modelMagic), binary.LittleEndian.AppendUint64(nil, uint64(meta.Len()))...)
+	out = append(out, meta.Bytes()...)
+	for _, l := range []*savedLinear{s.Topics, s.Crisis} {
+		if l == nil {
+			out = binary.LittleEndian.AppendUint64(out, 0)
+			continue
+		}
+		out = binary.LittleEndian.AppendUint64(out, uint64(l.Classes))
+		out = binary.LittleEndian.AppendUint64(out, uint64(len(l.Keys)))
+		out = binary.LittleEndian.AppendUint64(out, uint64(len(l.W)))
+		for _, b := range l.Bias {
+			out = binary.LittleEndian.AppendUint32(out, math.Float32bits(b))
+		}
+		out = append(out, l.Keys...)
+		out = append(out, l.W...)
+	}
+	return out, nil
+}
+
+// decodeModels reads what encodeModels wrote; ok is false for anything
+// short, long or foreign, so a damaged file is trained over, never trusted.
+func decodeModels(data []byte) (s *savedModels, ok bool) {
+	next := func(n uint64) []byte {
+		if n > uint64(len(data)) {
+			ok = false
+			return nil
+		}
+		b := data[:n]
+		data = data[n:]
+		return b
+	}
+	u64 := func() uint64 {
+		if b := next(8); b != nil {
+			return binary.LittleEndian.Uint64(b)
+		}
+		return 0
+	}
+	ok = true
+	if string(next(uint64(len(modelMagic)))) != modelMagic {
+		return nil, false
+	}
+	meta := next(u64())
+	if !ok {
+		return nil, false
+	}
+	s = &savedModels{}
+	if gob.NewDecoder(bytes.NewReader(meta)).Decode(s) != nil {
+		return nil, false
+	}
+	for _, dst := range []**savedLinear{&s.Topics, &s.Crisis} {
+		classes := u64()
+		if !ok || classes == 0 {
+			continue
+		}
+		l := &savedLinear{Classes: int(min(classes, 1<<30))}
+		keys, w := u64(), u64()
+		bias := next(4 * min(classes, 1<<30))
+		l.Keys, l.W = next(keys), next(w)
+		if !ok {
+			return nil, false
+		}
+		l.Bias = make([]float32, len(bias)/4)
+		for i := range l.Bias {
+			l.Bias[i] = math.Float32frombits(binary.LittleEndian.Uint32(bias[4*i:]))
+		}
+		*dst = l
+	}
+	return s, ok && len(data) == 0
 }
 
 // valid checks that a decoded model is whole, so a damaged file can never
@@ -152,8 +235,8 @@ func storeModels(key string, s *savedModels) {
 	if modelMemo.dir == "" {
 		return
 	}
-	var buf bytes.Buffer // not compressed: reading it back is the point, and gzip triples that
-	if gob.NewEncoder(&buf).Encode(s) != nil {
+	data, err := encodeModels(s) // not compressed: reading it back is the point, and gzip triples that
+	if err != nil {
 		return
 	}
 	if os.MkdirAll(modelMemo.dir, 0o700) != nil {
@@ -163,8 +246,8 @@ func storeModels(key string, s *savedModels) {
 	if err != nil {
 		return
 	}
-	_, werr := f.Write(buf.Bytes())
-	if cerr := f.Close(); werr != nil || cerr != nil || os.Rename(f.Name(), filepath.Join(modelMemo.dir, "models-"+key+".gob")) != nil {
+	_, werr := f.Write(data)
+	if cerr := f.Close(); werr != nil || cerr != nil || os.Rename(f.Name(), filepath.Join(modelMemo.dir, "models-"+key+".bin")) != nil {
 		os.Remove(f.Name())
 		return
 	}
@@ -179,14 +262,16 @@ const keepCached = 3
 // pruneCache removes all but the newest keepCached model files, never the
 // one just written.
 func pruneCache(dir, key string) {
-	files, _ := filepath.Glob(filepath.Join(dir, "models-*.gob"))
+	files, _ := filepath.Glob(filepath.Join(dir, "models-*.bin"))
+	gobs, _ := filepath.Glob(filepath.Join(dir, "models-*.gob")) // the format before v3
+	files = append(files, gobs...)
 	type aged struct {
 		path string
 		mod  time.Time
 	}
 	var old []aged
 	for _, f := range files {
-		if filepath.Base(f) == "models-"+key+".gob" {
+		if filepath.Base(f) == "models-"+key+".bin" {
 			continue
 		}
 		if st, err := os.Stat(f); err == nil {

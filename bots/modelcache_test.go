@@ -33,7 +33,7 @@ func TestModelCacheAnswersTheSame(t *testing.T) {
 	}
 	forgetModels()
 	trained, _ := New(kb)
-	files, _ := filepath.Glob(filepath.Join(dir, "models-*.gob"))
+	files, _ := filepath.Glob(filepath.Join(dir, "models-*.bin"))
 	if len(files) != 1 {
 		t.Fatalf("want one cached model file, got %v", files)
 	}
@@ -51,12 +51,42 @@ func TestModelCacheAnswersTheSame(t *testing.T) {
 	}
 	same(cached, "from the cache folder")
 
-	if err := os.WriteFile(files[0], []byte("not a model"), 0o600); err != nil {
+	whole, err := os.ReadFile(files[0])
+	if err != nil {
 		t.Fatal(err)
 	}
-	forgetModels()
-	retrained, _ := New(kb)
-	same(retrained, "after a damaged cache file")
+	for what, damaged := range map[string][]byte{
+		"not a model": []byte("not a model"),
+		"cut short":   whole[:len(whole)/2],
+		"with more":   append(whole[:len(whole):len(whole)], 0),
+	} {
+		if err := os.WriteFile(files[0], damaged, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		forgetModels()
+		retrained, _ := New(kb)
+		same(retrained, "after a cache file "+what)
+	}
+}
+
+// FuzzDecodeModels: a cache file is read back at start, so whatever a disk
+// or another program left in it must be refused or whole, never a panic.
+func FuzzDecodeModels(f *testing.F) {
+	s := &savedModels{Topics: saveLinear(&linearModel{ids: newFeatureRows(2), w: []float32{1, 2}, bias: []float32{0, 1}, classes: 2}), NoCrisis: 1,
+		Crisis: &savedLinear{Keys: make([]byte, 8), W: make([]byte, 8), Bias: []float32{0, 0}, Classes: 2}}
+	good, err := encodeModels(s)
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Add(good)
+	f.Add(good[:len(good)-3])
+	f.Add([]byte(modelMagic))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		if s, ok := decodeModels(data); ok && s.valid() {
+			s.Topics.model()
+			s.Crisis.model()
+		}
+	})
 }
 
 // TestModelCacheKeepsOnlyTheNewest: every knowledge edit trains a model of
@@ -64,20 +94,26 @@ func TestModelCacheAnswersTheSame(t *testing.T) {
 func TestModelCacheKeepsOnlyTheNewest(t *testing.T) {
 	dir := t.TempDir()
 	for i, name := range []string{"a", "b", "c", "d", "e"} {
-		f := filepath.Join(dir, "models-"+name+".gob")
+		f := filepath.Join(dir, "models-"+name+".bin")
 		if err := os.WriteFile(f, []byte(name), 0o600); err != nil {
 			t.Fatal(err)
 		}
 		when := time.Now().Add(time.Duration(i-10) * time.Minute)
 		os.Chtimes(f, when, when)
 	}
+	old := filepath.Join(dir, "models-z.gob") // written before the format changed
+	if err := os.WriteFile(old, []byte("z"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	when := time.Now().Add(-time.Hour)
+	os.Chtimes(old, when, when)
 	pruneCache(dir, "a") // "a" was just written, under an old time stamp
-	files, _ := filepath.Glob(filepath.Join(dir, "models-*.gob"))
+	files, _ := filepath.Glob(filepath.Join(dir, "models-*"))
 	var names []string
 	for _, f := range files {
 		names = append(names, filepath.Base(f))
 	}
-	want := []string{"models-a.gob", "models-d.gob", "models-e.gob"}
+	want := []string{"models-a.bin", "models-d.bin", "models-e.bin"}
 	if !slices.Equal(names, want) {
 		t.Errorf("kept %v, want %v", names, want)
 	}
