@@ -48,6 +48,8 @@ func TestRegionNamedInTheMessage(t *testing.T) {
 		{"a city shared with another country, named with its province", "halifax ns, daily kratom user, how do i get referred to addiction services", "", "CA", "Showing Canada helplines; /region to change."},
 		{"a shared town is where more people live", "birmingham here, where do i get help for kratom", "", "UK", "Showing United Kingdom helplines; /region to change."},
 		{"a shared town named with its state", "birmingham alabama here, where do i get help for kratom", "", "US", ""},
+		{"a currency says where the writer is", "pay like 100 baht a day for kratom, quit 2 days ago and cant sleep", "", "TH", "Showing Thailand helplines; /region to change."},
+		{"a currency code says where the writer is", "paid $90 AUD for kratom and customs seized it, am i in trouble", "", "AU", "Showing Australia helplines; /region to change."},
 		{"a shared town named with its country", "perth scotland, my dad cant go a morning without kratom", "", "UK", "Showing United Kingdom helplines; /region to change."},
 		{"a misspelt city, a letter added", "brisbaine, need help finding kratom rehab", "", "AU", "Showing Australia helplines; /region to change."},
 		{"a state's short form opening the message", "qld. cant sleep since i quit", "", "AU", "Showing Australia helplines; /region to change."},
