@@ -49,6 +49,13 @@ var floors = map[string]floor{
 	// small words left out of the models, the examples and phrases in ten
 	// languages: 178/186, 82/400.
 	"dev-safety-4": {helped: 0, short: 0.95, crisisCaught: 175, falseCrisis: 90},
+	// The fifth development set: the other half of stages ac (eight other
+	// languages) and ad (alarming ordinary messages, crises described
+	// indirectly, follow-ups and places). On arrival: 157/255 helped, 9/19
+	// short, 85/106 crisis, 43 false crisis. With the first halves as
+	// examples: 159/255, 9/19, 87/106, 48 (crisis seeds 8 and 9 differ by
+	// a few). Questions in other languages are mostly not understood yet.
+	"dev-5": {helped: 0.60, short: 0.40, crisisCaught: 83, falseCrisis: 55},
 	// Messages naming a place (stage z): the place lists and region rules
 	// are tuned on it. On arrival 264/317 helped, 2 false crisis; with the
 	// models reading messages without their places, a town's state or
