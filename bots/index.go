@@ -344,7 +344,7 @@ func (ix *index) read(text string, correct bool, memo map[string]string) (a anal
 			}
 		}
 		stop := isStop(w)
-		if correct && !stop && !ix.known[s] {
+		if correct && !stop && !ix.known[s] && !englishWord(w) {
 			if c := ix.correct(s); c != s {
 				if a.guessed == nil {
 					a.guessed = map[string]bool{}
