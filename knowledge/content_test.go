@@ -1,6 +1,9 @@
 package knowledge
 
-import "testing"
+import (
+	"strings"
+	"testing"
+)
 
 func TestAmountsInWords(t *testing.T) {
 	for text, want := range map[string]string{
@@ -32,4 +35,17 @@ func BenchmarkCheckShipped(b *testing.B) {
 			b.Fatal(ps)
 		}
 	}
+}
+
+// FuzzExampleKey: the quick key for plain text must compare examples as the
+// general one does, or a copy could slip past the check.
+func FuzzExampleKey(f *testing.F) {
+	for _, s := range []string{"Cant  sleep\tsince I quit ", "", "  ", "ÄRGER über", "a\vb\fc"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		if got, want := exampleKey(s), strings.Join(strings.Fields(strings.ToLower(s)), " "); got != want {
+			t.Errorf("exampleKey(%q) = %q, want %q", s, got, want)
+		}
+	})
 }
