@@ -1,6 +1,7 @@
 package bots
 
 import (
+	"strings"
 	"testing"
 )
 
@@ -32,6 +33,23 @@ func TestRealWordsAreNotTypos(t *testing.T) {
 	for _, w := range []string{"insomina", "withdrawl", "kratom", "#"} {
 		if englishWord(w) {
 			t.Errorf("%q is no English word, but englishWord knows it", w)
+		}
+	}
+}
+
+// TestEnglishWordList: englishWord searches the list by halves, so a word
+// out of order or in capitals would silently never be found.
+func TestEnglishWordList(t *testing.T) {
+	ws := englishWords()
+	if len(ws) < 30000 {
+		t.Fatalf("the English word list has %d words; it should have about 39,000", len(ws))
+	}
+	for i, w := range ws {
+		if w != strings.ToLower(strings.TrimSpace(w)) {
+			t.Errorf("%q in english-words.txt must be lowercase with no spaces", w)
+		}
+		if i > 0 && ws[i-1] >= w {
+			t.Errorf("english-words.txt must be sorted with no word twice: %q comes after %q", w, ws[i-1])
 		}
 	}
 }
