@@ -69,6 +69,7 @@ type index struct {
 	floor      phraseIndex                  // every crisis phrase; owner is the category
 	models     *models                      // understand.go
 	places     map[string][]place           // message.go
+	people     map[string][]place           // message.go
 	scripts    []script                     // message.go
 	afterTown  map[string]*knowledge.Region // message.go
 	typoPlaces map[string]place             // message.go
@@ -189,7 +190,8 @@ func newIndex(b *knowledge.Base) *index {
 			}
 		}
 	}
-	ix.places = placesOf(b)
+	ix.places = placesOf(b, false)
+	ix.people = placesOf(b, true)
 	ix.scripts = scriptsOf(b)
 	ix.afterTown = afterTownOf(b)
 	ix.typoPlaces = typoPlacesOf(ix.places)

@@ -83,12 +83,17 @@ type place struct {
 	region *knowledge.Region
 }
 
-// places indexes every region's places by their first word.
-func placesOf(b *knowledge.Base) map[string][]place {
+// placesOf indexes every region's places (or, with people, the words for
+// its people) by their first word.
+func placesOf(b *knowledge.Base, people bool) map[string][]place {
 	out := map[string][]place{}
 	for _, r := range b.Regions {
 		// Only the places: a region's name may be no place ("International").
-		for _, p := range r.Places {
+		list := r.Places
+		if people {
+			list = r.People
+		}
+		for _, p := range list {
 			ws := tokens(normalise(p))
 			if len(ws) == 0 {
 				continue
@@ -225,19 +230,29 @@ func (ix *index) writtenIn(text string) *knowledge.Region {
 	return nil
 }
 
-// namedRegion finds the place a message says the writer is in, if it names
-// any. It reads the words as typed (before the vocabulary), since place
-// names are not slang. When places of several regions are named, the one
-// the words around it say is where the writer is now wins ("from texas
-// but living in toronto now", "my cousin in texas, im in the uk"); with no
-// such words, the first.
+// namedRegion finds the place where the person who needs the help is, if
+// the message names any. It reads the words as typed (before the
+// vocabulary), since place names are not slang. When places of several
+// regions are named, the one the words around it say is where the writer is
+// now wins ("from texas but living in toronto now"), with no such words the
+// first; but a relative's place wins over the writer's unless the writer
+// says they are the one using. A people's word ("aussie") counts only when
+// no place says more.
 func (ix *index) namedRegion(text string) *knowledge.Region {
 	norm := normaliseN(text, MaxQuestion)
-	ws := tokens(norm)
-	var best *knowledge.Region
+	ws, starts := clauseTokens(norm)
+	var best, theirs *knowledge.Region // theirs: the first place given as a relative's
 	bestScore := 0
 	for i := 0; i < len(ws); i++ {
 		cands := ix.placesAt(ws[i])
+		person := false
+		if e, _ := ix.placeEnd(ws, i); e == i {
+			// "aussie living in bali": where someone is from counts only
+			// when no place says where they are now.
+			if end, r := ix.peopleEnd(ws, i, starts); r != nil {
+				cands, person = []place{{ws[i:end], r}}, true
+			}
+		}
 		if r := ix.afterTown[ws[i]]; r != nil && len(cands) == 0 && whereNow(ws, i, i+1) > 0 {
 			// "living in qld", "moved to ns": with words saying the writer
 			// is there now, a state's short form is the state ("cramps in
@@ -256,7 +271,7 @@ func (ix *index) namedRegion(text string) *knowledge.Region {
 				continue
 			}
 			region := p.region
-			if end < len(ws) {
+			if end < len(ws) && !person {
 				// "ipswich qld", "kingston ns": the state or province named
 				// after a town says which country's town it is.
 				if r := ix.afterTown[ws[end]]; r != nil {
@@ -267,16 +282,24 @@ func (ix *index) namedRegion(text string) *knowledge.Region {
 					region, end = r, e2
 				}
 			}
-			if best == nil {
-				best, bestScore = region, whereNow(ws, i, end)
-			} else if region != best {
-				if sc := whereNow(ws, i, end); sc > bestScore {
-					best, bestScore = region, sc
-				}
+			sc := whereNow(ws, i, end)
+			if person {
+				sc = min(sc, -1)
+			} else if sc < 0 && theirs == nil && relativeBefore(ws, i) {
+				theirs = region
+			}
+			if best == nil || (region != best && sc > bestScore) {
+				best, bestScore = region, sc
 			}
 			i = end - 1
 			break
 		}
+	}
+	if theirs != nil && theirs != best && !writerUses(ws) {
+		// "my son is at uni in bristol and im in spain, where can he get
+		// help": the helplines are for the one who needs the help, and
+		// an emergency number works only where they are.
+		return theirs
 	}
 	if best == nil {
 		best = ix.shortFormAlone(norm)
@@ -316,6 +339,9 @@ func (ix *index) withoutPlaces(ws []string) []string {
 	for i := 0; i < len(ws); i++ {
 		end, _ := ix.placeEnd(ws, i)
 		if end == i {
+			end, _ = ix.peopleEnd(ws, i, nil)
+		}
+		if end == i {
 			if out != nil {
 				out = append(out, ws[i])
 			}
@@ -345,6 +371,49 @@ func (ix *index) placeEnd(ws []string, i int) (int, *knowledge.Region) {
 	}
 	return i, nil
 }
+
+// peopleEnd is the end and region of the word for a region's people that
+// starts at ws[i] ("aussie", "new zealander"), or i and nil. A kratom
+// colour before it or a product word after it makes it a product name:
+// "red thai", "green malay", "thai kratom", "american kratom association".
+// Words in another clause are not read with it ("im aussie. kratom an
+// opioid?"): starts marks the words that open a clause, when known.
+func (ix *index) peopleEnd(ws []string, i int, starts map[int]bool) (int, *knowledge.Region) {
+	if len(ix.people) == 0 || (i > 0 && !starts[i] && productBefore[ws[i-1]]) {
+		return i, nil
+	}
+	for _, p := range ix.people[ws[i]] {
+		end := i + len(p.words)
+		if end <= len(ws) && equal(ws[i:end], p.words) && (end == len(ws) || starts[end] || !productAfter[ws[end]]) {
+			return end, p.region
+		}
+	}
+	return i, nil
+}
+
+// clauseTokens are the words of normalised text, with the indexes of the
+// words that open a clause (after . , ; : ! ? or a bracket).
+func clauseTokens(norm string) ([]string, map[int]bool) {
+	var ws []string
+	starts := map[int]bool{}
+	for _, c := range strings.FieldsFunc(norm, func(r rune) bool { return strings.ContainsRune(".,;:!?()\n", r) }) {
+		starts[len(ws)] = true
+		ws = append(ws, tokens(c)...)
+	}
+	return ws, starts
+}
+
+var (
+	productBefore = map[string]bool{
+		"red": true, "green": true, "white": true, "gold": true, "golden": true, "yellow": true,
+		"super": true, "maeng": true, "premium": true, "pure": true, "bali": true, "vein": true,
+	}
+	productAfter = map[string]bool{
+		"kratom": true, "strain": true, "strains": true, "powder": true, "caps": true,
+		"capsules": true, "leaf": true, "leaves": true, "extract": true, "vein": true, "tea": true,
+		"da": true, "shot": true, "shots": true, "blend": true,
+	}
+)
 
 // placesAt are the places that may start with the word w, as typed or as a
 // possessive ("sydney's").
@@ -439,13 +508,46 @@ func whereNow(ws []string, i, end int) int {
 			return -1
 		}
 	}
-	// "my brother in philly", "my cousin lives in texas"
-	for j := i - 1; j >= 0 && j >= i-3; j-- {
-		if relatives[ws[j]] {
-			return -1
-		}
+	if relativeBefore(ws, i) {
+		return -1
 	}
 	return 0
+}
+
+// relativeBefore says a relative is named just before the place at ws[i]:
+// "my brother in philly", "my cousin lives in texas", "my son's at uni in
+// bristol", "my brother back home in adelaide".
+func relativeBefore(ws []string, i int) bool {
+	for j := i - 1; j >= 0 && j >= i-4; j-- {
+		if relatives[ws[j]] || relatives[strings.TrimSuffix(ws[j], "s")] {
+			return true
+		}
+	}
+	return false
+}
+
+// writerUses says the writer is the one using or coming off kratom ("im
+// the one on kratom", "my withdrawal"), so their own place wins over a
+// relative's.
+func writerUses(ws []string) bool {
+	for i := range ws {
+		for _, seq := range writerUsing {
+			if i+len(seq) <= len(ws) && equal(ws[i:i+len(seq)], seq) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+var writerUsing = [][]string{
+	{"im", "the", "one"}, {"i", "am", "the", "one"}, {"its", "me", "who"}, {"for", "me"}, {"help", "me"},
+	{"i", "use"}, {"i", "used"}, {"i", "take"}, {"i", "took"}, {"i", "started"}, {"i", "quit"},
+	{"i", "stopped"}, {"i", "drink"}, {"im", "on"}, {"im", "hooked"}, {"im", "addicted"},
+	{"im", "dependent"}, {"im", "coming", "off"}, {"im", "quitting"}, {"im", "using"}, {"im", "taking"},
+	{"im", "trying", "to", "quit"}, {"ive", "been", "using"}, {"ive", "been", "taking"}, {"ive", "been", "on"},
+	{"i", "have", "been"}, {"my", "habit"}, {"my", "use"}, {"my", "withdrawal"}, {"my", "wd"},
+	{"my", "addiction"}, {"my", "last", "dose"}, {"i", "need", "help"}, {"can", "i", "get"},
 }
 
 // followUpTTL is how long the last topic of a chat is remembered for

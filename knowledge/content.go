@@ -254,21 +254,31 @@ func checkPlaces(b *Base, errf func(Position, string, ...any)) {
 			}
 		}
 	}
-	places := map[string]*Region{}
+	// Places and people share one namespace: a word says one thing.
+	type seen struct {
+		r   *Region
+		key string
+	}
+	places := map[string]seen{}
 	for _, r := range b.Regions {
-		for i, p := range r.Places {
-			k := strings.ToLower(strings.TrimSpace(p))
-			switch o := places[k]; {
-			case k == "":
-				errf(r.AtItem("places", i), "region %s has an empty place; remove it", r.Code)
-			case o == r:
-				errf(r.AtItem("places", i), "place %q is listed twice in region %s; keep one", p, r.Code)
-			case o != nil:
-				errf(r.AtItem("places", i), "place %q is listed under region %s too (%s); a place can point to one region's helplines only", p, o.Code, o.At("places"))
-			case names[k] != nil && names[k] != r:
-				errf(r.AtItem("places", i), "place %q of region %s is the name of region %s; remove it here", p, r.Code, names[k].Code)
-			default:
-				places[k] = r
+		for _, list := range []struct {
+			key, noun string
+			items     []string
+		}{{"places", "place", r.Places}, {"people", "people's word", r.People}} {
+			for i, p := range list.items {
+				k := strings.ToLower(strings.TrimSpace(p))
+				switch o := places[k]; {
+				case k == "":
+					errf(r.AtItem(list.key, i), "region %s has an empty %s; remove it", r.Code, list.noun)
+				case o.r == r:
+					errf(r.AtItem(list.key, i), "%s %q is listed twice in region %s; keep one", list.noun, p, r.Code)
+				case o.r != nil:
+					errf(r.AtItem(list.key, i), "%s %q is listed under region %s too (%s); a place or people's word can point to one region's helplines only", list.noun, p, o.r.Code, o.r.At(o.key))
+				case names[k] != nil && names[k] != r:
+					errf(r.AtItem(list.key, i), "%s %q of region %s is the name of region %s; remove it here", list.noun, p, r.Code, names[k].Code)
+				default:
+					places[k] = seen{r, list.key}
+				}
 			}
 		}
 	}

@@ -130,6 +130,11 @@ type Region struct {
 	// Places are countries, states, provinces and cities that, named in a
 	// message, mean this region's helplines fit the person.
 	Places []string `yaml:"places"`
+	// People are the words for this region's people ("aussie", "thai"):
+	// they say where someone is from, so they count only when no place
+	// says where the person is now, and never right after a kratom colour
+	// or before a product word ("red thai", "malay kratom").
+	People []string `yaml:"people"`
 	// Scripts are writing systems only this region's people write in (by
 	// their Unicode names, like Thai): a message written in one gets this
 	// region's helplines when it names no place.

@@ -104,6 +104,10 @@ var brokenCases = []struct {
 		{"5:30", `place "Dublin" is listed twice in region IE`, false},
 		{"5:38", `place "United Kingdom" of region IE is the name of region UK`, false},
 	}},
+	{"people-collide.yaml", []want{
+		{"6:21", `people's word "dublin" is listed twice in region IE`, false},
+		{"6:29", `people's word "scots" is listed under region UK too`, false},
+	}},
 	{"scripts-wrong.yaml", []want{
 		{"5:15", `region IE names the script "thai", which is not a Unicode script name`, false},
 		{"5:27", `script "Thai" is listed under region IE too`, false},
