@@ -270,6 +270,10 @@ func (ix *index) namedRegion(text string) *knowledge.Region {
 			if end > len(ws) || !placeAt(ws[i:end], p.words) {
 				continue
 			}
+			if namedAfterRelative(ws, i) {
+				i = end - 1
+				break
+			}
 			region := p.region
 			if end < len(ws) && !person {
 				// "ipswich qld", "kingston ns": the state or province named
@@ -410,7 +414,7 @@ var (
 	}
 	productAfter = map[string]bool{
 		"kratom": true, "strain": true, "strains": true, "powder": true, "caps": true,
-		"capsules": true, "leaf": true, "leaves": true, "extract": true, "vein": true, "tea": true,
+		"capsules": true, "leaf": true, "leaves": true, "extract": true, "vein": true, "tea": true, "grade": true,
 		"da": true, "shot": true, "shots": true, "blend": true,
 	}
 )
@@ -480,6 +484,10 @@ var (
 		"mum": true, "mother": true, "dad": true, "father": true, "friend": true, "uncle": true,
 		"aunt": true, "husband": true, "wife": true, "partner": true, "boyfriend": true,
 		"girlfriend": true, "kid": true, "kids": true, "family": true, "parents": true, "sibling": true,
+		"nephew": true, "niece": true, "grandson": true, "granddaughter": true, "grandma": true,
+		"grandpa": true, "nan": true, "nana": true, "fiance": true, "fiancee": true, "bf": true,
+		"gf": true, "stepson": true, "stepdaughter": true, "flatmate": true, "roommate": true,
+		"housemate": true, "coworker": true, "bestie": true, "hubby": true, "ex": true,
 	}
 )
 
@@ -489,6 +497,10 @@ var (
 func whereNow(ws []string, i, end int) int {
 	endsWith := func(seq []string) bool {
 		return i >= len(seq) && equal(ws[i-len(seq):i], seq)
+	}
+	if relativeBefore(ws, i) {
+		// "my mum back in penang", "my brother moved to leeds"
+		return -1
 	}
 	for _, seq := range movedBefore {
 		if endsWith(seq) {
@@ -500,7 +512,7 @@ func whereNow(ws []string, i, end int) int {
 			return 1
 		}
 	}
-	if end < len(ws) && (ws[end] == "now" || ws[end] == "here") {
+	if end < len(ws) && (ws[end] == "now" || ws[end] == "here" || ws[end] == "btw") {
 		return 1
 	}
 	for _, seq := range elsewhereBefore {
@@ -508,23 +520,34 @@ func whereNow(ws []string, i, end int) int {
 			return -1
 		}
 	}
-	if relativeBefore(ws, i) {
-		return -1
-	}
 	return 0
 }
 
 // relativeBefore says a relative is named just before the place at ws[i]:
 // "my brother in philly", "my cousin lives in texas", "my son's at uni in
 // bristol", "my brother back home in adelaide".
+// A word for the writer between them ("my brother and i live in leeds")
+// makes the place the writer's too.
 func relativeBefore(ws []string, i int) bool {
-	for j := i - 1; j >= 0 && j >= i-4; j-- {
+	for j := i - 1; j >= 0 && j >= i-5; j-- {
+		if writerWords[ws[j]] {
+			return false
+		}
 		if relatives[ws[j]] || relatives[strings.TrimSuffix(ws[j], "s")] {
 			return true
 		}
 	}
 	return false
 }
+
+// namedAfterRelative says the place at ws[i] follows a relative or a title
+// directly, so it is a person's name: "my daughter sydney is 16", "my
+// sister victoria", "dr london".
+func namedAfterRelative(ws []string, i int) bool {
+	return i > 0 && (relatives[ws[i-1]] || ws[i-1] == "dr" || ws[i-1] == "named" || ws[i-1] == "called")
+}
+
+var writerWords = map[string]bool{"i": true, "im": true, "me": true, "we": true, "were": true, "us": true, "ive": true, "id": true}
 
 // writerUses says the writer is the one using or coming off kratom ("im
 // the one on kratom", "my withdrawal"), so their own place wins over a
@@ -548,6 +571,7 @@ var writerUsing = [][]string{
 	{"im", "trying", "to", "quit"}, {"ive", "been", "using"}, {"ive", "been", "taking"}, {"ive", "been", "on"},
 	{"i", "have", "been"}, {"my", "habit"}, {"my", "use"}, {"my", "withdrawal"}, {"my", "wd"},
 	{"my", "addiction"}, {"my", "last", "dose"}, {"i", "need", "help"}, {"can", "i", "get"},
+	{"i", "got", "hooked"}, {"got", "me", "hooked"},
 }
 
 // followUpTTL is how long the last topic of a chat is remembered for

@@ -30,6 +30,8 @@ func TestRegionNamedInTheMessage(t *testing.T) {
 		{"where the writer lives now, not where they are from", "im from texas but living in toronto now, is kratom legal here", "", "CA", "Showing Canada helplines; /region to change."},
 		{"the place of the relative who needs the help, not the writer's", "my cousin in leeds is hooked on kratom and i'm over here in texas, how do i help him", "", "UK", "Showing United Kingdom helplines; /region to change."},
 		{"a relative further from the place", "My son's at uni in Bristol and I'm living in Spain. Where can he get support over there?", "", "UK", "Showing United Kingdom helplines; /region to change."},
+		{"a relative back in a place", "grew up in penang, now living in perth. my mum back in penang drinks ketum every day, how can i help her", "", "MY", "Showing Malaysia helplines; /region to change."},
+		{"a place right after a relative is their name", "my daughter sydney is 16 and I found kratom in her backpack", "", "US", ""},
 		{"a people's word alone", "thai guy here, every break the guys drink kratom and the craving kills me", "", "TH", "Showing Thailand helplines; /region to change."},
 		{"a people's word before a sentence about kratom", "new zealander. kratom is a prescription med here apparently??", "", "INTL", "Showing International helplines; /region to change."},
 		{"where someone lives wins over where they are from", "aussie living in lisbon now, where do i get help here?", "", "INTL", "Showing International helplines; /region to change."},
