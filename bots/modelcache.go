@@ -25,8 +25,9 @@ import (
 // the knowledge says, never anything a person wrote.
 
 // modelRecipe changes whenever anything that shapes a model does, so a cache
-// written by another version is never read as this one's.
-var modelRecipe = fmt.Sprintf("v3|%v|%v|%v|%d|%d|%d", topicTraining, crisisTraining, groupWeight, maxModelTopics, maxOrdinary, minExamples)
+// written by another version is never read as this one's. Its version goes
+// up when the code that reads text changes (normalising, tokens, typos).
+var modelRecipe = fmt.Sprintf("v4|%v|%v|%v|%d|%d|%d", topicTraining, crisisTraining, groupWeight, maxModelTopics, maxOrdinary, minExamples)
 
 var modelMemo struct {
 	sync.Mutex

@@ -56,11 +56,22 @@ func normaliseN(s string, max int) string {
 			r = ' '
 		default:
 			r = unicode.ToLower(r)
+			if f, ok := unaccented[r]; ok {
+				b.WriteString(f)
+				n++
+				continue
+			}
 		}
 		b.WriteRune(r)
 		n++
 	}
 	return strings.TrimSpace(b.String())
+}
+
+// unaccented folds letters that NFKD leaves whole, as people type them
+// without the stroke: Vietnamese "động kinh" (a seizure) is "dong kinh".
+var unaccented = map[rune]string{
+	'đ': "d", 'ł': "l", 'ø': "o", 'ı': "i", 'ß': "ss", 'æ': "ae", 'œ': "oe", 'ħ': "h",
 }
 
 // tokens splits normalised text into words of letters and digits; an

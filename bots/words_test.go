@@ -42,6 +42,10 @@ func TestTokensOfUnspacedScripts(t *testing.T) {
 		{"ก", "ก"},
 		{"我想死", "我想 想死"},
 		{"café", "cafe"},
+		// letters with a stroke are typed without it too
+		{"Động kinh", "dong kinh"},
+		{"połknął tabletki", "polknal tabletki"},
+		{"Straße, Øresund", "strasse oresund"},
 	}
 	for _, tt := range tests {
 		if got := strings.Join(tokens(normalise(tt.in)), " "); got != tt.want {
