@@ -287,8 +287,11 @@ type trainOptions struct {
 
 // Tuned on the development set. The crisis model is held back harder (a
 // larger l2) so that a sentence with a few rare words cannot sound alarming.
+// The topic model's ten epochs (six before) helped 3491 -> 3531 ordinary
+// messages of the tuning sets once stages ae-ag's examples arrived, every
+// retired held-out set gaining or level; fourteen added only 4 more.
 var (
-	topicTraining = trainOptions{epochs: 6, rate: 1.2, l2: 5e-4, seed: 7, settle: 0.9}
+	topicTraining = trainOptions{epochs: 10, rate: 1.2, l2: 5e-4, seed: 7, settle: 0.9}
 	// The crisis model's rate falls to a hundredth so that its weights
 	// settle: with a tenth left, the last few hundred examples it happened
 	// to visit moved the false alarms on the tuning sets between 74 and 96
