@@ -296,33 +296,49 @@ func checkVocabularyUsed(b *Base, warnf func(Position, string, ...any)) {
 	if len(needed) == 0 {
 		return
 	}
+	left := len(needed) // once every word is found, the rest need no reading
+	mark := func(w string) {
+		if found, ok := needed[w]; ok && !found {
+			needed[w] = true
+			left--
+		}
+	}
 	look := func(texts ...string) {
 		for _, t := range texts {
+			if left == 0 {
+				return
+			}
 			eachWord(t, func(w string) {
-				if found, ok := needed[w]; ok && !found {
-					needed[w] = true
-				} else if !ok && w != strings.ToLower(w) { // most text is lowercase already
-					if found, ok := needed[strings.ToLower(w)]; ok && !found {
-						needed[strings.ToLower(w)] = true
-					}
+				if _, ok := needed[w]; ok {
+					mark(w)
+				} else if w != strings.ToLower(w) { // most text is lowercase already
+					mark(strings.ToLower(w))
 				}
 			})
 		}
 	}
+	// The curated text first: it uses most of the vocabulary, and the
+	// examples (most of the words) are read only for what it leaves.
 	for _, t := range b.Topics {
 		look(t.Title, t.Answer)
 		look(t.Words...)
 		look(t.Questions...)
-		look(t.Examples...)
 	}
 	for _, c := range b.Crisis {
 		look(c.Phrases...)
-		look(c.Examples...)
 	}
 	tr := b.Triggers
-	for _, l := range [][]string{tr.Greeting, tr.Thanks, tr.Help, tr.Dosing, b.OffTopic, b.NotCrisis} {
+	for _, l := range [][]string{tr.Greeting, tr.Thanks, tr.Help, tr.Dosing} {
 		look(l...)
 	}
+	for _, t := range b.Topics {
+		look(t.Examples...)
+	}
+	for _, c := range b.Crisis {
+		look(c.Examples...)
+	}
+	look(b.OffTopic...)
+	look(b.NotCrisis...)
 	for _, s := range b.Synonyms {
 		unused := false
 		for _, w := range words(strings.ToLower(s.Means)) {
