@@ -487,7 +487,7 @@ var (
 		"nephew": true, "niece": true, "grandson": true, "granddaughter": true, "grandma": true,
 		"grandpa": true, "nan": true, "nana": true, "fiance": true, "fiancee": true, "bf": true,
 		"gf": true, "stepson": true, "stepdaughter": true, "flatmate": true, "roommate": true,
-		"housemate": true, "coworker": true, "bestie": true, "hubby": true, "ex": true,
+		"housemate": true, "coworker": true, "bestie": true, "hubby": true,
 	}
 )
 
