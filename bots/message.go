@@ -253,11 +253,13 @@ func (ix *index) namedRegion(text string) *knowledge.Region {
 				cands, person = []place{{ws[i:end], r}}, true
 			}
 		}
-		if r := ix.afterTown[ws[i]]; r != nil && len(cands) == 0 && whereNow(ws, i, i+1) > 0 {
+		if r := ix.afterTown[ws[i]]; r != nil && len(cands) == 0 {
 			// "living in qld", "moved to ns": with words saying the writer
 			// is there now, a state's short form is the state ("cramps in
 			// ab muscles" is not Alberta).
-			cands = []place{{[]string{ws[i]}, r}}
+			if sc, _ := whereNow(ws, i, i+1); sc > 0 {
+				cands = []place{{[]string{ws[i]}, r}}
+			}
 		}
 		if len(cands) == 0 && len(ws[i]) >= minTypoPlace-1 {
 			// A misspelt place, unless the word is one the knowledge uses.
@@ -286,10 +288,10 @@ func (ix *index) namedRegion(text string) *knowledge.Region {
 					region, end = r, e2
 				}
 			}
-			sc := whereNow(ws, i, end)
+			sc, relative := whereNow(ws, i, end)
 			if person {
 				sc = min(sc, -1)
-			} else if sc < 0 && theirs == nil && relativeBefore(ws, i) {
+			} else if relative && theirs == nil {
 				theirs = region
 			}
 			if best == nil || (region != best && sc > bestScore) {
@@ -493,34 +495,35 @@ var (
 
 // whereNow scores the place at ws[i:end] as where the writer is now: 2 when
 // the words before it say they moved there, 1 when the words around it say
-// they are there, -1 when they put it elsewhere, else 0.
-func whereNow(ws []string, i, end int) int {
+// they are there, -1 when they put it elsewhere, else 0; relative says a
+// relative named just before it made it theirs.
+func whereNow(ws []string, i, end int) (score int, relative bool) {
 	endsWith := func(seq []string) bool {
 		return i >= len(seq) && equal(ws[i-len(seq):i], seq)
 	}
 	if relativeBefore(ws, i) {
 		// "my mum back in penang", "my brother moved to leeds"
-		return -1
+		return -1, true
 	}
 	for _, seq := range movedBefore {
 		if endsWith(seq) {
-			return 2
+			return 2, false
 		}
 	}
 	for _, seq := range hereBefore {
 		if endsWith(seq) {
-			return 1
+			return 1, false
 		}
 	}
 	if end < len(ws) && (ws[end] == "now" || ws[end] == "here" || ws[end] == "btw") {
-		return 1
+		return 1, false
 	}
 	for _, seq := range elsewhereBefore {
 		if endsWith(seq) {
-			return -1
+			return -1, false
 		}
 	}
-	return 0
+	return 0, false
 }
 
 // relativeBefore says a relative is named just before the place at ws[i]:
