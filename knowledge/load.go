@@ -145,18 +145,35 @@ func check(fsys fs.FS, dir string, lenient bool) (*Base, Problems) {
 		return nil, Problems{{Pos: Position{File: dir, Line: 1, Col: 1}, Message: "no .yaml files found; the knowledge folder needs the topic, region and message files"}}
 	}
 
-	var files []*file
-	unreadable := false
+	datas := make([][]byte, len(names))
+	read := make([]bool, len(names))
 	sum := sha256.New()
-	for _, n := range names {
+	for i, n := range names {
 		data, err := fs.ReadFile(fsys, n)
 		if err != nil {
 			ps = append(ps, Problem{Pos: Position{File: path.Join(dir, n), Line: 1, Col: 1}, Message: fmt.Sprintf("cannot read this file: %v", err)})
 			continue
 		}
+		datas[i], read[i] = data, true
 		sum.Write([]byte(n))
 		sum.Write(data)
-		f, fps := parse(path.Join(dir, n), data)
+	}
+	content := sum.Sum(nil)
+	key := ""
+	if len(ps) == 0 && !lenient {
+		key = cacheKey(dir, content)
+		if b := readCachedBase(key); b != nil {
+			return b, slices.Clone(b.Warnings)
+		}
+	}
+
+	var files []*file
+	unreadable := false
+	for i, n := range names {
+		if !read[i] {
+			continue
+		}
+		f, fps := parse(path.Join(dir, n), datas[i])
 		ps = append(ps, fps...)
 		if f == nil {
 			unreadable = true
@@ -171,7 +188,7 @@ func check(fsys fs.FS, dir string, lenient bool) (*Base, Problems) {
 	}
 	files = dropCopies(files, &ps)
 	b := merge(files, &ps)
-	b.Version = hex.EncodeToString(sum.Sum(nil))[:12]
+	b.Version = hex.EncodeToString(content)[:12]
 	b.index()
 	ps = append(ps, validate(b, dir)...)
 	for _, p := range ps {
@@ -181,6 +198,9 @@ func check(fsys fs.FS, dir string, lenient bool) (*Base, Problems) {
 	}
 	if ps.Errors() > 0 && !lenient {
 		return nil, ps
+	}
+	if ps.Errors() == 0 {
+		storeBase(key, b)
 	}
 	return b, ps
 }
@@ -336,7 +356,7 @@ func annotate(name string, n *yaml.Node, v reflect.Value, ps *Problems) {
 	case reflect.Struct:
 		// Recorded even for an entry that is not a mapping ("-" alone), so
 		// that its problems still point at its line.
-		loc := v.FieldByName("located")
+		loc := v.FieldByName("Located")
 		if loc.IsValid() {
 			pos := reflect.ValueOf(Position{File: name, Line: n.Line, Col: n.Column})
 			setUnexported(loc.FieldByName("Pos"), pos)

@@ -34,15 +34,16 @@ type Position struct {
 
 func (p Position) String() string { return fmt.Sprintf("%s:%d:%d", p.File, p.Line, p.Col) }
 
-// located is embedded in every decoded struct so that checks can point at the
-// line a maintainer has to change.
-type located struct {
+// Located is embedded in every decoded struct so that checks can point at the
+// line a maintainer has to change. It is exported only so that the cache of
+// checked knowledge keeps the positions along with the text.
+type Located struct {
 	Pos    Position            `yaml:"-"`
 	Fields map[string]Position `yaml:"-"`
 }
 
 // At is where field (its YAML key) stands, or the struct itself when absent.
-func (l located) At(field string) Position {
+func (l Located) At(field string) Position {
 	if p, ok := l.Fields[field]; ok {
 		return p
 	}
@@ -50,7 +51,7 @@ func (l located) At(field string) Position {
 }
 
 // AtItem is where item i of a list field stands.
-func (l located) AtItem(field string, i int) Position {
+func (l Located) AtItem(field string, i int) Position {
 	if p, ok := l.Fields[fmt.Sprintf("%s.%d", field, i)]; ok {
 		return p
 	}
@@ -59,7 +60,7 @@ func (l located) AtItem(field string, i int) Position {
 
 // AtText is where the line holding byte offset off of a text field stands,
 // for text written as a block (answer: |).
-func (l located) AtText(field, text string, off int) Position {
+func (l Located) AtText(field, text string, off int) Position {
 	p, ok := l.Fields[field+".text"]
 	if !ok {
 		return l.At(field)
@@ -70,14 +71,14 @@ func (l located) AtText(field, text string, off int) Position {
 
 // Source is where an answer's facts come from.
 type Source struct {
-	located `yaml:"-"`
+	Located `yaml:"-"`
 	Title   string `yaml:"title"`
 	URL     string `yaml:"url"`
 }
 
 // Topic is one entry people can reach: a symptom, a treatment step or a FAQ.
 type Topic struct {
-	located   `yaml:"-"`
+	Located   `yaml:"-"`
 	ID        string   `yaml:"id"`
 	Title     string   `yaml:"title"`
 	Kind      Kind     `yaml:"kind"`
@@ -113,7 +114,7 @@ func Paragraphs(text string) []string {
 
 // Contact is one helpline, text line or website.
 type Contact struct {
-	located `yaml:"-"`
+	Located `yaml:"-"`
 	Name    string `yaml:"name"`
 	Phone   string `yaml:"phone"`
 	Text    string `yaml:"text"`
@@ -123,7 +124,7 @@ type Contact struct {
 
 // Region holds the helplines for one country or area.
 type Region struct {
-	located `yaml:"-"`
+	Located `yaml:"-"`
 	Code    string   `yaml:"code"`
 	Name    string   `yaml:"name"`
 	Aliases []string `yaml:"aliases"`
@@ -157,7 +158,7 @@ const (
 
 // CrisisCategory is a group of phrases that mean someone may be in danger.
 type CrisisCategory struct {
-	located `yaml:"-"`
+	Located `yaml:"-"`
 	ID      string   `yaml:"id"`
 	Contact string   `yaml:"contact"`
 	Message string   `yaml:"message"`
@@ -169,14 +170,14 @@ type CrisisCategory struct {
 
 // Synonym maps what people type to the words the topics use.
 type Synonym struct {
-	located `yaml:"-"`
+	Located `yaml:"-"`
 	Means   string   `yaml:"means"`
 	Words   []string `yaml:"words"`
 }
 
 // Messages are the fixed texts the bot uses outside topics.
 type Messages struct {
-	located     `yaml:"-"`
+	Located     `yaml:"-"`
 	Welcome     string `yaml:"welcome"`
 	Help        string `yaml:"help"`
 	Fallback    string `yaml:"fallback"`
@@ -201,7 +202,7 @@ type Messages struct {
 
 // Triggers are the words that mark small talk and dosing questions.
 type Triggers struct {
-	located  `yaml:"-"`
+	Located  `yaml:"-"`
 	Greeting []string `yaml:"greeting"`
 	Thanks   []string `yaml:"thanks"`
 	Help     []string `yaml:"help"`
@@ -210,7 +211,7 @@ type Triggers struct {
 
 // Example is a question as people type it with what it must reach.
 type Example struct {
-	located `yaml:"-"`
+	Located `yaml:"-"`
 	Q       string `yaml:"q"`
 	Topic   string `yaml:"topic"`
 	Kind    string `yaml:"kind"`
@@ -219,7 +220,7 @@ type Example struct {
 // file is the shape every YAML file decodes into; which keys a file uses
 // decides what it contributes, so maintainers may split topics over files.
 type file struct {
-	located       `yaml:"-"`
+	Located       `yaml:"-"`
 	Topics        []Topic          `yaml:"topics"`
 	DefaultRegion string           `yaml:"default_region"`
 	Regions       []Region         `yaml:"regions"`

@@ -50,7 +50,9 @@ platform token set, and prints this help otherwise.
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	bots.SetModelCache(modelCacheDir())
+	cache := cacheDir()
+	bots.SetModelCache(cache)
+	knowledge.SetCache(cache)
 	code := run(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr)
 	stop()
 	os.Exit(code)
@@ -244,10 +246,10 @@ func newFlags(name string, out io.Writer) *flag.FlagSet {
 	return fs
 }
 
-// modelCacheDir is where trained understanding models are kept between
-// starts (KRATOMBOT_CACHE_DIR, "off" for none; by default the user's cache
-// folder). They hold only what the knowledge says.
-func modelCacheDir() string {
+// cacheDir is where trained understanding models and checked knowledge are
+// kept between starts (KRATOMBOT_CACHE_DIR, "off" for none; by default the
+// user's cache folder). They hold only what the knowledge says.
+func cacheDir() string {
 	switch dir := os.Getenv("KRATOMBOT_CACHE_DIR"); dir {
 	case "off":
 		return ""

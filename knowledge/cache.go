@@ -1,0 +1,157 @@
+package knowledge
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/gob"
+	"encoding/hex"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"sync"
+	"time"
+)
+
+// Reading and checking the YAML is most of a start once the models are
+// cached, and all of it for a large knowledge base. The same files always
+// give the same checked Base, so a Base that passed every check is kept on
+// disk by the files' content and read back on the next start. Only a Base
+// without errors is kept: a broken edit is checked in full every time, so
+// its file:line problems are never skipped.
+
+// cacheRecipe changes when what a Base holds or how it is checked does. The
+// executable's identity is part of the key as well, so a rebuilt binary
+// never reads what an older one checked even if this is not changed.
+const cacheRecipe = "knowledge-v1"
+
+// keepCachedBases is how many checked knowledge files the folder keeps: this
+// version and the one a revert would go back to.
+const keepCachedBases = 3
+
+var baseCache struct {
+	sync.Mutex
+	dir string
+}
+
+// SetCache sets the folder where checked knowledge is kept between starts;
+// empty keeps nothing. A folder that cannot be written only costs the time
+// of checking again.
+func SetCache(dir string) {
+	baseCache.Lock()
+	defer baseCache.Unlock()
+	baseCache.dir = dir
+}
+
+func cacheDir() string {
+	baseCache.Lock()
+	defer baseCache.Unlock()
+	return baseCache.dir
+}
+
+var executable = sync.OnceValue(func() string {
+	path, err := os.Executable()
+	if err != nil {
+		return ""
+	}
+	st, err := os.Stat(path)
+	if err != nil {
+		return ""
+	}
+	return fmt.Sprintf("%s|%d|%d", path, st.Size(), st.ModTime().UnixNano())
+})
+
+// cacheKey names the checked Base of these files, read from dir by this
+// binary on this day; "" when the binary cannot be told apart, which caches
+// nothing.
+func cacheKey(dir string, content []byte) string {
+	exe := executable()
+	if exe == "" {
+		return ""
+	}
+	h := sha256.New()
+	// The day too: review dates are checked against it.
+	fmt.Fprintf(h, "%s\x00%s\x00%s\x00%s\x00", cacheRecipe, exe, now().Format(time.DateOnly), dir)
+	h.Write(content)
+	return hex.EncodeToString(h.Sum(nil)[:16])
+}
+
+// cachedBase is what the file holds: the Base and what gob cannot see.
+type cachedBase struct {
+	Base                    *Base
+	NotCrisisAt, OffTopicAt []Position
+}
+
+func cachePath(dir, key string) string {
+	return filepath.Join(dir, "knowledge-"+key+".gob")
+}
+
+// readCachedBase returns the checked Base for key, or nil when there is none
+// or it cannot be read whole.
+func readCachedBase(key string) *Base {
+	dir := cacheDir()
+	if dir == "" || key == "" {
+		return nil
+	}
+	data, err := os.ReadFile(cachePath(dir, key))
+	if err != nil {
+		return nil
+	}
+	var c cachedBase
+	if gob.NewDecoder(bytes.NewReader(data)).Decode(&c) != nil || c.Base == nil || c.Base.Version == "" || len(c.Base.Topics) == 0 || len(c.Base.Regions) == 0 {
+		return nil
+	}
+	b := c.Base
+	b.notCrisisAt, b.offTopicAt = c.NotCrisisAt, c.OffTopicAt
+	b.index()
+	return b
+}
+
+// storeBase writes a checked Base under key: to a temporary name, then
+// renamed, so a reader never sees half a file.
+func storeBase(key string, b *Base) {
+	dir := cacheDir()
+	if dir == "" || key == "" {
+		return
+	}
+	var buf bytes.Buffer
+	if gob.NewEncoder(&buf).Encode(cachedBase{Base: b, NotCrisisAt: b.notCrisisAt, OffTopicAt: b.offTopicAt}) != nil {
+		return
+	}
+	if os.MkdirAll(dir, 0o700) != nil {
+		return
+	}
+	f, err := os.CreateTemp(dir, "knowledge-*.tmp")
+	if err != nil {
+		return
+	}
+	_, werr := f.Write(buf.Bytes())
+	if cerr := f.Close(); werr != nil || cerr != nil || os.Rename(f.Name(), cachePath(dir, key)) != nil {
+		os.Remove(f.Name())
+		return
+	}
+	pruneBases(dir, key)
+}
+
+// pruneBases removes all but the newest keepCachedBases files, never the one
+// just written.
+func pruneBases(dir, key string) {
+	files, _ := filepath.Glob(filepath.Join(dir, "knowledge-*.gob"))
+	type aged struct {
+		path string
+		mod  time.Time
+	}
+	var old []aged
+	for _, f := range files {
+		if f == cachePath(dir, key) {
+			continue
+		}
+		if st, err := os.Stat(f); err == nil {
+			old = append(old, aged{f, st.ModTime()})
+		}
+	}
+	sort.Slice(old, func(i, j int) bool { return old[i].mod.After(old[j].mod) })
+	for i := keepCachedBases - 1; i < len(old); i++ {
+		os.Remove(old[i].path)
+	}
+}
