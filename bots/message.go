@@ -155,6 +155,12 @@ func typoPlacesOf(places map[string][]place) map[string]place {
 	return out
 }
 
+// topicsUse says a stem is in some topic's text.
+func (ix *index) topicsUse(s string) bool {
+	_, ok := ix.idf[s]
+	return ok
+}
+
 // typoPlace is the place a misspelt word means: a letter left out or two
 // swapped (typoPlaces), or a letter added ("brisbaine", "bangkock").
 func (ix *index) typoPlace(w string) (place, bool) {
@@ -262,8 +268,10 @@ func (ix *index) namedRegion(text string) *knowledge.Region {
 			}
 		}
 		if len(cands) == 0 && len(ws[i]) >= minTypoPlace-1 {
-			// A misspelt place, unless the word is one the knowledge uses.
-			if p, ok := ix.typoPlace(ws[i]); ok && !ix.known[stem(ws[i])] {
+			// A misspelt place, unless the word is one the topics use. Not
+			// any word of the examples: they hold people's misspellings of
+			// places too ("brisbaine").
+			if p, ok := ix.typoPlace(ws[i]); ok && !ix.topicsUse(stem(ws[i])) {
 				cands = []place{p}
 			}
 		}
