@@ -250,7 +250,14 @@ func (ix *index) namedRegion(text string) *knowledge.Region {
 	var best, theirs *knowledge.Region // theirs: the first place given as a relative's
 	bestScore := 0
 	for i := 0; i < len(ws); i++ {
-		cands := ix.placesAt(ws[i])
+		var cands []place
+		for _, p := range ix.placesAt(ws[i]) {
+			// Only places whose every word is here: "regina sk" listed
+			// must not hide the town "regina" alone.
+			if end := i + len(p.words); end <= len(ws) && placeAt(ws[i:end], p.words) {
+				cands = append(cands, p)
+			}
+		}
 		person := false
 		if e, _ := ix.placeEnd(ws, i); e == i {
 			// "aussie living in bali": where someone is from counts only
@@ -265,6 +272,11 @@ func (ix *index) namedRegion(text string) *knowledge.Region {
 			// ab muscles" is not Alberta).
 			if sc, _ := whereNow(ws, i, i+1); sc > 0 {
 				cands = []place{{[]string{ws[i]}, r}}
+			}
+		}
+		if len(cands) == 0 && !person {
+			if t, ok := ix.townAt(ws, i, starts); ok {
+				cands = []place{t}
 			}
 		}
 		if len(cands) == 0 && len(ws[i]) >= minTypoPlace-1 {

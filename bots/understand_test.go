@@ -63,6 +63,10 @@ func TestRegionNamedInTheMessage(t *testing.T) {
 		{"a state's short form opening the message", "qld. cant sleep since i quit", "", "AU", "Showing Australia helplines; /region to change."},
 		{"a province's short form closing the message", "havent slept since i quit kratom, what helps? (ont)", "", "CA", "Showing Canada helplines; /region to change."},
 		{"a short form inside a sentence is no place", "my ab muscles cramp since i quit", "", "US", ""},
+		{"a town no region lists, after in", "Nurse in Regina. Mom on our unit used kratom all through pregnancy, what do we watch for in the baby", "", "CA", "Showing Canada helplines; /region to change."},
+		{"a town no region lists, alone at the start", "grimsby. day 3 off kratom and everything aches", "", "UK", "Showing United Kingdom helplines; /region to change."},
+		{"a town abroad no region lists", "a doctor in seremban who knows about ketum withdrawal, paying cash ok", "", "MY", "Showing Malaysia helplines; /region to change."},
+		{"a town's name with nothing saying it is a place is a name", "my buddy jackson takes kratom every day, should i worry", "UK", "UK", ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
