@@ -195,11 +195,7 @@ func BenchmarkLoadShipped(b *testing.B) { loadShipped(b) }
 // BenchmarkLoadShippedCached is a start on knowledge whose checked copy and
 // models are in the cache folder: reading them back and indexing.
 func BenchmarkLoadShippedCached(b *testing.B) {
-	dir := b.TempDir()
-	SetModelCache(dir)
-	knowledge.SetCache(dir)
-	defer SetModelCache("")
-	defer knowledge.SetCache("")
+	useCacheFolder(b)
 	kb, _ := knowledge.Load(knowledge.Embedded(), knowledge.EmbeddedName)
 	forgetModels()
 	New(kb) // trains once and writes the cache
@@ -226,11 +222,7 @@ func loadShipped(b *testing.B) {
 // BenchmarkLoad10kCached is a start on 10,000 topics whose checked knowledge
 // and models are in the cache folder (target: 500 ms).
 func BenchmarkLoad10kCached(b *testing.B) {
-	dir := b.TempDir()
-	SetModelCache(dir)
-	knowledge.SetCache(dir)
-	defer SetModelCache("")
-	defer knowledge.SetCache("")
+	useCacheFolder(b)
 	fsys := generated(10000)
 	kb, err := knowledge.Load(fsys, "gen")
 	if err != nil {
@@ -250,4 +242,16 @@ func BenchmarkLoad10kCached(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
+}
+
+// useCacheFolder keeps models and checked knowledge in a fresh folder for
+// one benchmark, as KRATOMBOT_CACHE_DIR does for the binary.
+func useCacheFolder(b *testing.B) {
+	dir := b.TempDir()
+	SetModelCache(dir)
+	knowledge.SetCache(dir)
+	b.Cleanup(func() {
+		SetModelCache("")
+		knowledge.SetCache("")
+	})
 }

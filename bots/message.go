@@ -287,11 +287,8 @@ func (ix *index) namedRegion(text string) *knowledge.Region {
 				cands = []place{p}
 			}
 		}
-		for _, p := range cands {
+		for _, p := range cands { // each one's words are all at ws[i:]
 			end := i + len(p.words)
-			if end > len(ws) || !placeAt(ws[i:end], p.words) {
-				continue
-			}
 			if namedAfterRelative(ws, i) {
 				i = end - 1
 				break

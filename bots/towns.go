@@ -40,9 +40,10 @@ var townBefore = map[string]bool{"in": true, "near": true, "around": true, "outs
 
 // townAt is the listed town that starts at ws[i], as a place of the
 // knowledge's region, when the words around it say it is a place: "in",
-// "near", "from" right before it, words saying the writer is there
-// ("living in", "... here"), or the town standing alone as a clause at the
-// start or the end ("guelph. cant sleep", "... any tips? derby").
+// "near", "from" right before it, words before it saying the writer or a
+// relative is there ("living in", "my son at uni in"), or the town standing
+// alone as the first or the last clause ("guelph. cant sleep", "... any
+// tips? derby").
 func (ix *index) townAt(ws []string, i int, starts map[int]bool) (place, bool) {
 	for _, t := range townIndex()[ws[i]] {
 		end := i + len(t.words)
