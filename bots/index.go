@@ -58,7 +58,7 @@ type index struct {
 	flen     [][nFields]float64
 	avgLen   [nFields]float64
 	deletes  map[string][]string // one-letter deletions of known stems -> stems, for typos
-	stemOf   map[string]string   // memo of stems; read-only once built
+	stemOf   map[string]readWord // memo of stems; read-only once built
 	pool     sync.Pool           // *accum, reused by rank
 	known    map[string]bool     // every stem in topics, phrases and triggers
 	vocab    map[string][]vocabRule
@@ -101,7 +101,7 @@ func newIndex(b *knowledge.Base) *index {
 		known:    map[string]bool{},
 		vocab:    map[string][]vocabRule{},
 		deletes:  map[string][]string{},
-		stemOf:   map[string]string{},
+		stemOf:   map[string]readWord{},
 	}
 	for _, s := range b.Synonyms {
 		to := tokens(normalise(s.Means))
@@ -120,10 +120,15 @@ func newIndex(b *knowledge.Base) *index {
 
 	ix.flen = make([][nFields]float64, len(b.Topics))
 	ix.wordSets = make([][]phrase, len(b.Topics))
-	terms := ix.analyseTopics(b.Topics)
-	for i := range b.Topics { // in topic order, so postings are sorted by topic
-		for _, t := range terms[i] {
-			ix.postings[t.stem] = append(ix.postings[t.stem], posting{topic: int32(i), tf: t.tf})
+	parts := ix.analyseTopics(b.Topics)
+	ix.postings = make(map[string][]posting, len(parts[0]))
+	for _, slots := range parts { // in topic order: postings stay sorted by topic
+		for _, sl := range slots {
+			if ps, ok := ix.postings[sl.stem]; ok {
+				ix.postings[sl.stem] = append(ps, sl.postings...)
+			} else {
+				ix.postings[sl.stem] = sl.postings
+			}
 		}
 	}
 	n := float64(len(b.Topics))
@@ -207,37 +212,56 @@ func newIndex(b *knowledge.Base) *index {
 	return ix
 }
 
-type termTF struct {
-	stem string
-	tf   [nFields]uint16
+// stemSlot is one stem's postings while topics are analysed, with its
+// counts in the topic being read.
+type stemSlot struct {
+	stem     string
+	topic    int32 // the topic tf counts, -1 before the first
+	tf       [nFields]uint16
+	postings []posting
 }
 
 // analyseTopics counts each topic's stems per field, spreading the topics
 // over the cores: stemming is most of the cost of loading a large base.
-// Each worker keeps its own stem memo; they are merged for answering.
-func (ix *index) analyseTopics(topics []*knowledge.Topic) [][]termTF {
-	out := make([][]termTF, len(topics))
+// Each worker takes a run of consecutive topics and keeps its own stems'
+// postings and stem memo, so joining them in worker order keeps postings
+// sorted by topic; the memos are merged for answering. A stem costs one map
+// lookup per word read: counting in a map per topic and then appending to
+// a map of postings was as slow as the stemming.
+func (ix *index) analyseTopics(topics []*knowledge.Topic) [][]stemSlot {
 	workers := min(runtime.GOMAXPROCS(0), max(1, len(topics)/200))
-	memos := make([]map[string]string, workers)
+	parts := make([][]stemSlot, workers)
+	memos := make([]map[string]readWord, workers)
 	var wg sync.WaitGroup
 	for w := 0; w < workers; w++ {
-		memos[w] = map[string]string{}
+		memos[w] = map[string]readWord{}
 		wg.Add(1)
 		go func(w int) {
 			defer wg.Done()
 			memo := memos[w]
-			tf := map[string][nFields]uint16{} // reused: one topic's counts
-			for i := w; i < len(topics); i += workers {
+			slotOf := map[string]int32{}
+			var slots []stemSlot
+			var touched []int32 // the slots the current topic counted
+			for i := w * len(topics) / workers; i < (w+1)*len(topics)/workers; i++ {
 				t := topics[i]
-				clear(tf)
+				touched = touched[:0]
 				add := func(f int, text string) {
 					_, content, _ := ix.analyse(text, false, memo)
 					for _, s := range content {
-						c := tf[s]
-						if c[f] < math.MaxUint16 {
-							c[f]++
+						id, ok := slotOf[s]
+						if !ok {
+							id = int32(len(slots))
+							slots = append(slots, stemSlot{stem: s, topic: -1})
+							slotOf[s] = id
 						}
-						tf[s] = c
+						sl := &slots[id]
+						if sl.topic != int32(i) {
+							sl.topic, sl.tf = int32(i), [nFields]uint16{}
+							touched = append(touched, id)
+						}
+						if sl.tf[f] < math.MaxUint16 {
+							sl.tf[f]++
+						}
 						ix.flen[i][f]++
 					}
 				}
@@ -252,19 +276,19 @@ func (ix *index) analyseTopics(topics []*knowledge.Topic) [][]termTF {
 					add(fQuestions, q)
 				}
 				add(fAnswer, t.Answer)
-				terms := make([]termTF, 0, len(tf))
-				for s, c := range tf {
-					terms = append(terms, termTF{s, c})
+				for _, id := range touched {
+					sl := &slots[id]
+					sl.postings = append(sl.postings, posting{topic: int32(i), tf: sl.tf})
 				}
-				out[i] = terms
 			}
+			parts[w] = slots
 		}(w)
 	}
 	wg.Wait()
 	for _, m := range memos {
 		maps.Copy(ix.stemOf, m)
 	}
-	return out
+	return parts
 }
 
 func (ix *index) phrases(ps []string) []phrase {
@@ -300,11 +324,11 @@ func (ix *index) stemsCorrected(text string, correct bool) (all, content []strin
 
 // analyse is the pipeline itself. memo, when given, is a stem memo the
 // caller owns and may be written; otherwise the index's read-only one is used.
-func (ix *index) analyse(text string, correct bool, memo map[string]string) (all, content []string, guessed map[string]bool) {
+func (ix *index) analyse(text string, correct bool, memo map[string]readWord) (all, content []string, guessed map[string]bool) {
 	return ix.analyseNormalised(normalise(text), correct, memo)
 }
 
-func (ix *index) analyseNormalised(text string, correct bool, memo map[string]string) (all, content []string, guessed map[string]bool) {
+func (ix *index) analyseNormalised(text string, correct bool, memo map[string]readWord) (all, content []string, guessed map[string]bool) {
 	a := ix.read(text, correct, memo)
 	return a.all, a.content, a.guessed
 }
@@ -328,24 +352,33 @@ func (a analysis) features() []rawFeature {
 	return featurize(a.words, a.all, a.content, nil)
 }
 
+// readWord is what reading learns about one token, kept in a memo so that
+// a word seen again costs one lookup: stemming and the stop lists of six
+// languages were most of the cost of indexing a large base.
+type readWord struct {
+	stem string
+	stop bool
+}
+
 // read tokenises normalised text: vocabulary, stems and (for messages)
 // typo correction against known stems.
-func (ix *index) read(text string, correct bool, memo map[string]string) (a analysis) {
+func (ix *index) read(text string, correct bool, memo map[string]readWord) (a analysis) {
 	raw := ix.applyVocab(ix.withoutPlaces(tokens(text)))
 	a.words = raw
 	a.all = make([]string, 0, len(raw))
+	a.content = make([]string, 0, len(raw))
 	for _, w := range raw {
-		s, ok := ix.stemOf[w]
+		rw, ok := ix.stemOf[w]
 		if !ok && memo != nil {
-			s, ok = memo[w]
+			rw, ok = memo[w]
 		}
 		if !ok {
-			s = stem(w)
+			rw = readWord{stem: stem(w), stop: isStop(w)}
 			if memo != nil {
-				memo[w] = s
+				memo[w] = rw
 			}
 		}
-		stop := isStop(w)
+		s, stop := rw.stem, rw.stop
 		if correct && !stop && !ix.known[s] && !englishWord(w) {
 			if c := ix.correct(s); c != s {
 				if a.guessed == nil {

@@ -26,7 +26,7 @@ func (ix *index) readMessage(text string) message {
 	norm := normalise(text)
 	// The sentences are read again after the whole: stems worked out once
 	// are kept for them, for this message only.
-	memo := map[string]string{}
+	memo := map[string]readWord{}
 	m.whole = ix.read(norm, true, memo)
 	full := norm
 	if len(text) > MaxQuestion {
