@@ -3,8 +3,10 @@ package knowledge
 import (
 	"bytes"
 	"crypto/sha256"
+	"encoding/binary"
 	"encoding/gob"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -23,7 +25,7 @@ import (
 // cacheRecipe changes when what a Base holds or how it is checked does. The
 // executable's identity is part of the key as well, so a rebuilt binary
 // never reads what an older one checked even if this is not changed.
-const cacheRecipe = "knowledge-v1"
+const cacheRecipe = "knowledge-v2"
 
 // keepCachedBases is how many checked knowledge files the folder keeps: this
 // version and the one a revert would go back to.
@@ -154,4 +156,111 @@ func pruneBases(dir, key string) {
 	for i := keepCachedBases - 1; i < len(old); i++ {
 		os.Remove(old[i].path)
 	}
+}
+
+// FieldPositions is where each YAML key of one entry stands, with "key.N"
+// for a list's items and "key.text" for a block of text.
+type FieldPositions map[string]Position
+
+// GobEncode writes the positions compactly for the cache: gob's own way
+// with a map reads every entry by reflection, and a large base holds
+// hundreds of thousands of them. The file name is written once; an entry
+// in the same file (always, today) stores an empty name.
+func (fp FieldPositions) GobEncode() ([]byte, error) {
+	if fp == nil {
+		return nil, nil
+	}
+	keys := make([]string, 0, len(fp))
+	for k := range fp {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys) // the same positions always write the same bytes
+	file := ""
+	if len(keys) > 0 {
+		file = fp[keys[0]].File
+	}
+	out := []byte{1} // 1: a map, even an empty one
+	out = appendString(out, file)
+	out = binary.AppendUvarint(out, uint64(len(keys)))
+	for _, k := range keys {
+		p := fp[k]
+		out = appendString(out, k)
+		f := p.File
+		if f == file {
+			f = ""
+		}
+		out = appendString(out, f)
+		out = binary.AppendVarint(out, int64(p.Line))
+		out = binary.AppendVarint(out, int64(p.Col))
+	}
+	return out, nil
+}
+
+// GobDecode reads what GobEncode wrote.
+func (fp *FieldPositions) GobDecode(data []byte) error {
+	if len(data) == 0 {
+		*fp = nil
+		return nil
+	}
+	r := positionReader{data: data[1:]}
+	file := r.string()
+	n := r.uvarint()
+	if r.err != nil || n > uint64(len(data)) {
+		return errors.New("knowledge cache: damaged positions")
+	}
+	m := make(FieldPositions, n)
+	for range n {
+		k, f := r.string(), r.string()
+		line, col := r.varint(), r.varint()
+		if r.err != nil {
+			return r.err
+		}
+		if f == "" {
+			f = file
+		}
+		m[k] = Position{File: f, Line: int(line), Col: int(col)}
+	}
+	*fp = m
+	return nil
+}
+
+func appendString(b []byte, s string) []byte {
+	return append(binary.AppendUvarint(b, uint64(len(s))), s...)
+}
+
+// positionReader reads FieldPositions' bytes; its first error sticks.
+type positionReader struct {
+	data []byte
+	err  error
+}
+
+func (r *positionReader) uvarint() uint64 {
+	v, n := binary.Uvarint(r.data)
+	if n <= 0 {
+		r.err = errors.New("knowledge cache: damaged positions")
+		return 0
+	}
+	r.data = r.data[n:]
+	return v
+}
+
+func (r *positionReader) varint() int64 {
+	v, n := binary.Varint(r.data)
+	if n <= 0 {
+		r.err = errors.New("knowledge cache: damaged positions")
+		return 0
+	}
+	r.data = r.data[n:]
+	return v
+}
+
+func (r *positionReader) string() string {
+	n := r.uvarint()
+	if r.err != nil || n > uint64(len(r.data)) {
+		r.err = errors.New("knowledge cache: damaged positions")
+		return ""
+	}
+	s := string(r.data[:n])
+	r.data = r.data[n:]
+	return s
 }

@@ -149,3 +149,39 @@ func TestCachedKnowledgeIsPruned(t *testing.T) {
 		t.Fatalf("%d checked versions kept, want %d", n, keepCachedBases)
 	}
 }
+
+// The compact positions must come back exactly, including an entry from
+// another file and the difference between no map and an empty one.
+func TestFieldPositionsRoundTrip(t *testing.T) {
+	for _, fp := range []FieldPositions{
+		nil,
+		{},
+		{"answer": {"k/all.yaml", 12, 5}, "answer.text": {"k/all.yaml", 13, 7}, "examples.0": {"k/all.yaml", 20, 9}},
+		{"id": {"k/a.yaml", 1, 3}, "title": {"k/b.yaml", 2, 3}},
+	} {
+		data, err := fp.GobEncode()
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got FieldPositions
+		if err := got.GobDecode(data); err != nil {
+			t.Fatalf("%v: %v", fp, err)
+		}
+		if !reflect.DeepEqual(got, fp) {
+			t.Errorf("wrote %#v, read %#v", fp, got)
+		}
+	}
+}
+
+// A damaged cache file must be refused, never panic: a start then checks
+// the files again.
+func FuzzFieldPositions(f *testing.F) {
+	good, _ := FieldPositions{"answer": {"k/all.yaml", 12, 5}}.GobEncode()
+	f.Add(good)
+	f.Add([]byte{1})
+	f.Add([]byte{1, 0, 200, 200, 200, 200, 1})
+	f.Fuzz(func(t *testing.T, data []byte) {
+		var fp FieldPositions
+		_ = fp.GobDecode(data)
+	})
+}

@@ -360,7 +360,7 @@ func annotate(name string, n *yaml.Node, v reflect.Value, ps *Problems) {
 		if loc.IsValid() {
 			pos := reflect.ValueOf(Position{File: name, Line: n.Line, Col: n.Column})
 			setUnexported(loc.FieldByName("Pos"), pos)
-			setUnexported(loc.FieldByName("Fields"), reflect.ValueOf(map[string]Position{}))
+			setUnexported(loc.FieldByName("Fields"), reflect.ValueOf(FieldPositions{}))
 		}
 		if n.Kind != yaml.MappingNode {
 			return

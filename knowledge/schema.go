@@ -38,8 +38,8 @@ func (p Position) String() string { return fmt.Sprintf("%s:%d:%d", p.File, p.Lin
 // line a maintainer has to change. It is exported only so that the cache of
 // checked knowledge keeps the positions along with the text.
 type Located struct {
-	Pos    Position            `yaml:"-"`
-	Fields map[string]Position `yaml:"-"`
+	Pos    Position       `yaml:"-"`
+	Fields FieldPositions `yaml:"-"`
 }
 
 // At is where field (its YAML key) stands, or the struct itself when absent.
