@@ -309,10 +309,14 @@ type risk struct {
 // examples, and to 0.145 with stages ah-ak's, which taught the model many
 // alarming ordinary messages: over crisis seeds 7-9 the tuning sets' crises
 // stayed level (1962 -> 1961 on average; 0.155 kept would have lost 9) and
-// false crises went 373 -> 356.
+// false crises went 373 -> 356. It went to 0.14 with stages al-am's, whose
+// crises and ordinary messages share their words ("left a note", "giving
+// everything away"): at 0.145 the tuning sets lost 4 crises of 2,123, among
+// them "keep writing my note and deleting it"; at 0.14 crises stayed level
+// (2073 -> 2074 on average) and false crises went 375 -> 395.
 const (
 	crisisCertain  = 0.70 // the whole message
-	crisisPossible = 0.145
+	crisisPossible = 0.14
 	partCertain    = 0.85 // one sentence, or two together, of a post
 	partPossible   = 0.60
 	// phraseDoubt: below this the model is sure a phrase is an idiom.
