@@ -518,6 +518,13 @@ func whereNow(ws []string, i, end int) (score int, relative bool) {
 	endsWith := func(seq []string) bool {
 		return i >= len(seq) && equal(ws[i-len(seq):i], seq)
 	}
+	for _, seq := range elsewhereBefore {
+		// before a relative's place: "our family came from vietnam" says
+		// where they were, not where anyone needs help now
+		if endsWith(seq) {
+			return -1, false
+		}
+	}
 	if relativeBefore(ws, i) {
 		// "my mum back in penang", "my brother moved to leeds"
 		return -1, true
@@ -534,11 +541,6 @@ func whereNow(ws []string, i, end int) (score int, relative bool) {
 	}
 	if end < len(ws) && (ws[end] == "now" || ws[end] == "here" || ws[end] == "btw") {
 		return 1, false
-	}
-	for _, seq := range elsewhereBefore {
-		if endsWith(seq) {
-			return -1, false
-		}
 	}
 	return 0, false
 }
