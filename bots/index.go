@@ -58,7 +58,7 @@ type index struct {
 	flen     [][nFields]float64
 	avgLen   [nFields]float64
 	deletes  map[string][]string // one-letter deletions of known stems -> stems, for typos
-	stemOf   map[string]readWord // memo of stems; read-only once built
+	stemOf   map[string]readWord // memo of words read; read-only once built
 	pool     sync.Pool           // *accum, reused by rank
 	known    map[string]bool     // every stem in topics, phrases and triggers
 	vocab    map[string][]vocabRule

@@ -206,7 +206,7 @@ func (fp *FieldPositions) GobDecode(data []byte) error {
 	file := r.string()
 	n := r.uvarint()
 	if r.err != nil || n > uint64(len(data)) {
-		return errors.New("knowledge cache: damaged positions")
+		return errDamagedPositions
 	}
 	m := make(FieldPositions, n)
 	for range n {
@@ -228,36 +228,41 @@ func appendString(b []byte, s string) []byte {
 	return append(binary.AppendUvarint(b, uint64(len(s))), s...)
 }
 
+// errDamagedPositions is why a cache file's positions were refused; the
+// start then checks the files again.
+var errDamagedPositions = errors.New("knowledge cache: damaged positions")
+
 // positionReader reads FieldPositions' bytes; its first error sticks.
 type positionReader struct {
 	data []byte
 	err  error
 }
 
-func (r *positionReader) uvarint() uint64 {
-	v, n := binary.Uvarint(r.data)
-	if n <= 0 {
-		r.err = errors.New("knowledge cache: damaged positions")
-		return 0
+// advance moves past n bytes just read; n <= 0 means they could not be.
+func (r *positionReader) advance(n int) {
+	if n <= 0 || n > len(r.data) {
+		r.err, r.data = errDamagedPositions, nil
+		return
 	}
 	r.data = r.data[n:]
+}
+
+func (r *positionReader) uvarint() uint64 {
+	v, n := binary.Uvarint(r.data)
+	r.advance(n)
 	return v
 }
 
 func (r *positionReader) varint() int64 {
 	v, n := binary.Varint(r.data)
-	if n <= 0 {
-		r.err = errors.New("knowledge cache: damaged positions")
-		return 0
-	}
-	r.data = r.data[n:]
+	r.advance(n)
 	return v
 }
 
 func (r *positionReader) string() string {
 	n := r.uvarint()
 	if r.err != nil || n > uint64(len(r.data)) {
-		r.err = errors.New("knowledge cache: damaged positions")
+		r.err = errDamagedPositions
 		return ""
 	}
 	s := string(r.data[:n])
