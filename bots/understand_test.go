@@ -69,6 +69,8 @@ func TestRegionNamedInTheMessage(t *testing.T) {
 		{"a town's name with nothing saying it is a place is a name", "my buddy jackson takes kratom every day, should i worry", "UK", "UK", ""},
 		{"a longer place wins over the town inside it", "i keep losing words mid sentence since i stopped k. north york. is that from withdrawal", "", "CA", "Showing Canada helplines; /region to change."},
 		{"a city's nickname", "nodding off at my desk in the brissie cbd since quitting k", "", "AU", "Showing Australia helplines; /region to change."},
+		{"a US region whose name holds a country's", "new england winter and kratom wd chills, how long do they last", "AU", "US", "Showing United States helplines; /region to change."},
+		{"a people's word people use for themselves", "scouse here, day 5 off it and me legs are going all night", "", "UK", "Showing United Kingdom helplines; /region to change."},
 		{"where someone lives now, not where the family came from", "Our family came from Vietnam 20 years ago and we live in Orange County now. My mom drinks a leaf tea that I think is kratom. What is it exactly?", "", "US", ""},
 	}
 	for _, tt := range tests {
