@@ -10,9 +10,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
-	"sort"
 	"sync"
-	"time"
 
 	"github.com/kratombot/kratombot/knowledge"
 )
@@ -263,26 +261,8 @@ const keepCached = 3
 // pruneCache removes all but the newest keepCached model files, never the
 // one just written.
 func pruneCache(dir, key string) {
-	files, _ := filepath.Glob(filepath.Join(dir, "models-*.bin"))
-	gobs, _ := filepath.Glob(filepath.Join(dir, "models-*.gob")) // the format before v3
-	files = append(files, gobs...)
-	type aged struct {
-		path string
-		mod  time.Time
-	}
-	var old []aged
-	for _, f := range files {
-		if filepath.Base(f) == "models-"+key+".bin" {
-			continue
-		}
-		if st, err := os.Stat(f); err == nil {
-			old = append(old, aged{f, st.ModTime()})
-		}
-	}
-	sort.Slice(old, func(i, j int) bool { return old[i].mod.After(old[j].mod) })
-	for i := keepCached - 1; i < len(old); i++ {
-		os.Remove(old[i].path)
-	}
+	// models-*.gob is the format before v3.
+	knowledge.PruneCache(dir, filepath.Join(dir, "models-"+key+".bin"), keepCached, "models-*.bin", "models-*.gob")
 }
 
 // remember keeps the two most recent models in memory; the caller holds

@@ -135,25 +135,35 @@ func storeBase(key string, b *Base) {
 	pruneBases(dir, key)
 }
 
-// pruneBases removes all but the newest keepCachedBases files, never the one
-// just written.
+// pruneBases removes all but the newest keepCachedBases checked knowledge
+// files, never the one just written.
 func pruneBases(dir, key string) {
-	files, _ := filepath.Glob(filepath.Join(dir, "knowledge-*.gob"))
+	PruneCache(dir, cachePath(dir, key), keepCachedBases, "knowledge-*.gob")
+}
+
+// PruneCache removes from the cache folder dir all but the newest keep
+// files matching the patterns, never current (the one just written). The
+// checked knowledge and the models trained from it share the folder, and
+// each kind keeps its own few.
+func PruneCache(dir, current string, keep int, patterns ...string) {
 	type aged struct {
 		path string
 		mod  time.Time
 	}
 	var old []aged
-	for _, f := range files {
-		if f == cachePath(dir, key) {
-			continue
-		}
-		if st, err := os.Stat(f); err == nil {
-			old = append(old, aged{f, st.ModTime()})
+	for _, pattern := range patterns {
+		files, _ := filepath.Glob(filepath.Join(dir, pattern))
+		for _, f := range files {
+			if f == current {
+				continue
+			}
+			if st, err := os.Stat(f); err == nil {
+				old = append(old, aged{f, st.ModTime()})
+			}
 		}
 	}
 	sort.Slice(old, func(i, j int) bool { return old[i].mod.After(old[j].mod) })
-	for i := keepCachedBases - 1; i < len(old); i++ {
+	for i := keep - 1; i < len(old); i++ {
 		os.Remove(old[i].path)
 	}
 }
