@@ -78,6 +78,12 @@ var floors = map[string]floor{
 	// crisis. With the first halves as examples and crisisPossible 0.14:
 	// 197/224, 111/113, 17.
 	"dev-8": {helped: 0.84, crisisCaught: 109, falseCrisis: 24},
+	// The ninth: the other half of stage an (messages on the border
+	// between neighbouring topics: timeline or lingering symptoms, a
+	// loved one or a teenager, rehab or detox or outpatient), with every
+	// follow-up and long post. On arrival: 221/231 helped, 14 false
+	// crisis. With the first half as examples: 222/231, 14.
+	"dev-9": {helped: 0.92, falseCrisis: 18},
 	// Messages naming a place (stage z): the place lists and region rules
 	// are tuned on it. On arrival 264/317 helped, 2 false crisis; with the
 	// models reading messages without their places, a town's state or
