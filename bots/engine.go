@@ -263,12 +263,16 @@ func crisisReferral(reg *knowledge.Region) Referral {
 	return r
 }
 
+// emergency is what to do in an emergency in reg, as an instruction:
+// "call 911", or "call your local emergency number (112 in many
+// countries)" for the regions without one number. Before, a number in
+// words read "Emergency: your local emergency number now", with no verb.
 func emergency(reg *knowledge.Region) string {
 	e := strings.TrimSpace(reg.Emergency)
-	if strings.IndexFunc(e, func(r rune) bool { return r < '0' || r > '9' }) < 0 {
-		return "call " + e
+	if lower := strings.ToLower(e); strings.HasPrefix(lower, "call ") || strings.HasPrefix(lower, "dial ") {
+		return e
 	}
-	return e
+	return "call " + e
 }
 
 func (ix *index) topicReply(t *knowledge.Topic, reg *knowledge.Region) Reply {

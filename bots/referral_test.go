@@ -155,3 +155,28 @@ func TestZeroReplyStillRefers(t *testing.T) {
 		t.Fatalf("even a zero Reply must carry the referral, got %q", r.Text())
 	}
 }
+
+// TestEmergencyIsAnInstruction: in every region the emergency line tells
+// the person what to do. A region whose number is written in words (the
+// international one) once read "Emergency: your local emergency number
+// (112 in many countries) now.", with no verb.
+func TestEmergencyIsAnInstruction(t *testing.T) {
+	e, b := shipped(t)
+	for _, reg := range b.Regions {
+		t.Run(reg.Code, func(t *testing.T) {
+			r, err := e.Answer(context.Background(), Question{Text: "my friend is not breathing", Region: reg.Code})
+			if err != nil {
+				t.Fatal(err)
+			}
+			first, _, _ := strings.Cut(r.Text(), "\n")
+			if !strings.HasPrefix(first, "Emergency: call ") {
+				t.Errorf("the reply opens %q, want an instruction to call", first)
+			}
+			for _, line := range r.Referral().Lines() {
+				if strings.HasPrefix(line, "Emergency: ") && !strings.HasPrefix(line, "Emergency: call ") {
+					t.Errorf("the crisis lines hold %q, want an instruction to call", line)
+				}
+			}
+		})
+	}
+}
