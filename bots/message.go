@@ -17,6 +17,7 @@ type message struct {
 	long      bool       // several sentences: a post, not a question
 	exact     string     // the words as typed, for matching crisis examples
 	named     bool       // the message names a place the regions list
+	asks      bool       // a sentence of it asks something (see asksSomething)
 }
 
 // readMessage normalises and tokenises a message, and splits it into
@@ -39,6 +40,7 @@ func (ix *index) readMessage(text string) message {
 	for _, s := range sentences(full) {
 		m.sentences = append(m.sentences, ix.read(s, true, memo))
 	}
+	m.asks = asksSomething(full)
 	m.long = len(m.sentences) >= 3 || (len(m.sentences) == 2 && len(m.whole.content) >= 10)
 	m.whole.raw = featurize(m.whole.words, m.whole.all, m.whole.content, nil)
 	for i := range m.sentences {
@@ -46,6 +48,39 @@ func (ix *index) readMessage(text string) message {
 		s.raw = featurize(s.words, s.all, s.content, nil)
 	}
 	return m
+}
+
+// questionStarts open a sentence that asks something.
+var questionStarts = map[string]bool{
+	"how": true, "hows": true, "what": true, "whats": true, "why": true, "when": true, "where": true,
+	"which": true, "who": true, "can": true, "could": true, "is": true, "are": true, "was": true,
+	"does": true, "do": true, "did": true, "should": true, "will": true, "would": true, "if": true,
+	"any": true, "anyone": true, "has": true, "have": true,
+}
+
+// clauseJoins may open a clause before its question's word.
+var clauseJoins = map[string]bool{"but": true, "and": true, "so": true, "or": true, "also": true, "ok": true}
+
+// asksSomething is normalised text with a question mark, or with a
+// sentence or clause opening with a question's word: "my brother
+// overdosed" tells; "can you overdose on kratom", "im fine, but what does
+// an overdose look like" ask.
+func asksSomething(text string) bool {
+	if strings.Contains(text, "?") {
+		return true
+	}
+	for _, s := range sentences(text) {
+		for _, clause := range strings.Split(s, ",") {
+			first, rest, _ := strings.Cut(strings.TrimSpace(clause), " ")
+			if clauseJoins[first] { // ", but what does it look like"
+				first, _, _ = strings.Cut(rest, " ")
+			}
+			if questionStarts[first] {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // sentences splits normalised text at sentence ends and line breaks,

@@ -111,9 +111,10 @@ var calmWords = []string{
 	// long ago
 	"years ago", "year ago", "months ago", "month ago", "last year", "last month", "a while back",
 	"long time ago", "long ago", "when i was a kid", "when i was young", "as a teen", "as a kid",
-	"back then", "back in the day",
+	"back then", "back in the day", "yrs ago", "years back", "in the 70s", "in the 80s", "in the 90s",
+	"in the 2000s",
 	// safe now, in the person's own words
-	"im safe", "i am safe", "not suicidal", "not an emergency", "no emergency", "nothing happening",
+	"im safe", "i am safe", "not in any danger", "not in danger", "not suicidal", "not an emergency", "no emergency", "nothing happening",
 	"not going to hurt myself", "not gonna hurt myself", "not thinking of hurting myself",
 	"not thinking about hurting myself", "would never hurt myself", "im fine now", "doing good now",
 	"doing well now", "doing great now", "in a good place", "dont want to die", "do not want to die",
@@ -136,7 +137,7 @@ var calmWords = []string{
 	"said it was panic", "said its panic", "said it was anxiety", "said its anxiety",
 	"said it was a panic attack", "ecg was fine", "ecg clean", "ekg was fine", "ekg clean",
 	// someone who sees it at work
-	"nurse here", "paramedic here", "as a nurse", "as a paramedic",
+	"nurse here", "paramedic here", "as a nurse", "as a paramedic", "er nurse", "icu nurse", "im a nurse",
 }
 
 // calmAsking: below this, a crisis phrase in a message with calm words is
@@ -390,7 +391,12 @@ func (ix *index) safety(m message) risk {
 		// one sentence's score: "I have no thoughts of suicide" alone sounds
 		// like danger to the model, and the whole message tells it better.
 		calm := whole < calmAsking && ix.calm(m)
-		asking := (whole < phraseAsking && !r.certain && part < crisisPossible) || calm
+		// The model alone never makes an emergency's words a question
+		// when nothing asks one: "my brother overdosed" may be happening
+		// now, and minutes count.
+		sure := whole < phraseAsking && !r.certain && part < crisisPossible &&
+			(m.asks || ix.base.Crisis[floor].Contact != knowledge.ContactEmergency)
+		asking := sure || calm
 		if ix.models.crisis != nil && asking && !ix.urgent(m) {
 			return risk{cat: floor, possible: true, phrase: true, asking: true}
 		}
