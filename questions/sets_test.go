@@ -84,6 +84,14 @@ var floors = map[string]floor{
 	// follow-up and long post. On arrival: 221/231 helped, 14 false
 	// crisis. With the first half as examples: 222/231, 14.
 	"dev-9": {helped: 0.92, falseCrisis: 18},
+	// The tenth: stage ao whole, everyday chat that is not about kratom
+	// (phones, voice notes, games, cars, work). On arrival 792/806 were
+	// left alone, but 136 got the crisis line first: words like
+	// "message", "voice", "point" and "bridge" sound like crisis talk to
+	// the crisis model. Half of it as off-topic examples cut its false
+	// crises by a third but lost about 5 crises of 2,123 elsewhere, so it
+	// is kept whole as a ceiling for now.
+	"dev-10": {helped: 0.96, falseCrisis: 140},
 	// Messages naming a place (stage z): the place lists and region rules
 	// are tuned on it. On arrival 264/317 helped, 2 false crisis; with the
 	// models reading messages without their places, a town's state or
