@@ -161,6 +161,8 @@ func TestCrisisTiers(t *testing.T) {
 		{"a wish to overdose beside a question is a wish to die: the crisis line first", "how long do the sweats last, i want to overdose", "crisis:suicide", false, false, true},
 		{"an overdose under way keeps the emergency number first", "i think im overdosing on kratom", "crisis:overdose", true, false, true},
 		{"an overdose told, not asked about, leads with the emergency number", "my brother overdosed", "possible-crisis:overdose", true, true, true},
+		{"someone not waking is an emergency, not a wish to die", "she's not waking up", "crisis:overdose", true, false, true},
+		{"asking how to overdose is asking how to die", "how do i overdose on kratom", "crisis:suicide", false, false, true},
 		{"an overdose at a party, told, leads with the emergency number", "someone overdosed on 7oh at the party", "possible-crisis:overdose", true, true, true},
 		{"a question about danger beside its denial gets its answer, closed by the lines", "im fine, not in any danger, but what does an overdose on 7-oh look like", "topic", false, true, true},
 		{"a question in general terms about danger gets its answer, closed by the lines", "is it possible to overdose on 7oh", "topic", false, true, true},
