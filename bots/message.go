@@ -37,10 +37,11 @@ func (ix *index) readMessage(text string) message {
 		m.scan = m.whole
 	}
 	m.exact = strings.Join(tokens(full), " ")
-	for _, s := range sentences(full) {
+	ss := sentences(full)
+	for _, s := range ss {
 		m.sentences = append(m.sentences, ix.read(s, true, memo))
 	}
-	m.asks = asksSomething(full)
+	m.asks = asksSomething(full, ss)
 	m.long = len(m.sentences) >= 3 || (len(m.sentences) == 2 && len(m.whole.content) >= 10)
 	m.whole.raw = featurize(m.whole.words, m.whole.all, m.whole.content, nil)
 	for i := range m.sentences {
@@ -62,14 +63,14 @@ var questionStarts = map[string]bool{
 var clauseJoins = map[string]bool{"but": true, "and": true, "so": true, "or": true, "also": true, "ok": true}
 
 // asksSomething is normalised text with a question mark, or with a
-// sentence or clause opening with a question's word: "my brother
-// overdosed" tells; "can you overdose on kratom", "im fine, but what does
-// an overdose look like" ask.
-func asksSomething(text string) bool {
+// sentence (of ss, its sentences) or clause opening with a question's
+// word: "my brother overdosed" tells; "can you overdose on kratom", "im
+// fine, but what does an overdose look like" ask.
+func asksSomething(text string, ss []string) bool {
 	if strings.Contains(text, "?") {
 		return true
 	}
-	for _, s := range sentences(text) {
+	for _, s := range ss {
 		for _, clause := range strings.Split(s, ",") {
 			first, rest, _ := strings.Cut(strings.TrimSpace(clause), " ")
 			if clauseJoins[first] { // ", but what does it look like"
