@@ -279,8 +279,10 @@ func (ix *index) writtenIn(text string) *knowledge.Region {
 // now wins ("from texas but living in toronto now"), with no such words the
 // first; but a relative's place wins over the writer's unless the writer
 // says they are the one using. A people's word ("aussie") counts only when
-// no place says more.
-func (ix *index) namedRegion(text string) *knowledge.Region {
+// no place says more. A place in the writer's past names nothing. forThem
+// says the region is a relative's, so it serves this reply only: the
+// writer's own emergency number is still where they are.
+func (ix *index) namedRegion(text string) (r *knowledge.Region, forThem bool) {
 	norm := normaliseN(text, MaxQuestion)
 	ws, starts := clauseTokens(norm)
 	var best, theirs *knowledge.Region // theirs: the first place given as a relative's
@@ -342,6 +344,10 @@ func (ix *index) namedRegion(text string) *knowledge.Region {
 				}
 			}
 			sc, relative := whereNow(ws, i, end)
+			if (sc == wasThere || sc <= 0 && saidInPassing(p.words)) && !person {
+				i = end - 1
+				break
+			}
 			if person {
 				sc = min(sc, -1)
 			} else if relative && theirs == nil {
@@ -358,12 +364,12 @@ func (ix *index) namedRegion(text string) *knowledge.Region {
 		// "my son is at uni in bristol and im in spain, where can he get
 		// help": the helplines are for the one who needs the help, and
 		// an emergency number works only where they are.
-		return theirs
+		return theirs, true
 	}
 	if best == nil {
 		best = ix.shortFormAlone(norm)
 	}
-	return best
+	return best, false
 }
 
 // shortFormAlone is the region of a state's short form that stands as a
@@ -532,7 +538,20 @@ var (
 		{"moved", "to"}, {"moved", "back", "to"}, {"relocated", "to"}, {"now", "in"}, {"now", "living", "in"},
 	}
 	elsewhereBefore = [][]string{
-		{"from"}, {"visiting"}, {"trip", "to"}, {"holiday", "in"}, {"vacation", "in"},
+		{"from"}, {"visiting"},
+	}
+	// awayNow say the writer is at the place for now ("on holiday in
+	// bali"); they are read before pastBefore, whose words they end with.
+	awayNow = [][]string{
+		{"on", "a", "trip", "to"}, {"on", "holiday", "in"}, {"on", "vacation", "in"}, {"holidaying", "in"},
+	}
+	// pastBefore put the place in the writer's past: "back from a trip to
+	// thailand" says where they are not, and must not give a person at home
+	// another country's emergency number.
+	pastBefore = [][]string{
+		{"back", "from"}, {"returned", "from"}, {"trip", "to"}, {"used", "to", "live", "in"},
+		// read before hereBefore's "working in"
+		{"back", "from", "working", "in"}, {"back", "from", "living", "in"}, {"back", "from", "studying", "in"},
 	}
 	relatives = map[string]bool{
 		"brother": true, "sister": true, "son": true, "daughter": true, "cousin": true, "mom": true,
@@ -546,13 +565,38 @@ var (
 	}
 )
 
+// saidInPassing says a place's words are more often said in passing
+// ("outside the us", "my brother took it in the us") than to say where
+// one is, so they count only with words saying the writer is there.
+func saidInPassing(words []string) bool {
+	return len(words) == 2 && words[0] == "the" && words[1] == "us"
+}
+
+// wasThere is whereNow's score for a place the writer was once and is not
+// now; such a place names no region at all.
+const wasThere = -2
+
 // whereNow scores the place at ws[i:end] as where the writer is now: 2 when
 // the words before it say they moved there, 1 when the words around it say
-// they are there, -1 when they put it elsewhere, else 0; relative says a
-// relative named just before it made it theirs.
+// they are there, -1 when they put it elsewhere, wasThere when in their
+// past, else 0; relative says a relative named just before it made it
+// theirs.
 func whereNow(ws []string, i, end int) (score int, relative bool) {
 	endsWith := func(seq []string) bool {
 		return i >= len(seq) && equal(ws[i-len(seq):i], seq)
+	}
+	for _, seq := range awayNow {
+		if endsWith(seq) {
+			if relativeBefore(ws, i) { // "my son is on holiday in bali"
+				return -1, true
+			}
+			return 1, false
+		}
+	}
+	for _, seq := range pastBefore {
+		if endsWith(seq) {
+			return wasThere, false
+		}
 	}
 	for _, seq := range elsewhereBefore {
 		// before a relative's place: "our family came from vietnam" says

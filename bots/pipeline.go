@@ -31,7 +31,7 @@ func (e *Engine) Answer(ctx context.Context, q Question) (Reply, error) {
 	m := ix.readMessage(q.Text)
 
 	reg := ix.region(q.Region)
-	named := ix.namedRegion(q.Text)
+	named, forThem := ix.namedRegion(q.Text)
 	if named == nil && q.Region == "" {
 		// A message in Thai names no place, but its writer is almost surely
 		// in Thailand, and 988 is no use there; a region the chat chose
@@ -46,7 +46,12 @@ func (e *Engine) Answer(ctx context.Context, q Question) (Reply, error) {
 	}
 
 	r := e.answer(ix, m, q, reg)
-	if named != nil {
+	switch {
+	case named != nil && forThem:
+		// Not kept as the chat's region: "my sister in australia", then
+		// "my husband just had a seizure" needs the writer's own number.
+		r.referral.lines = append(r.referral.Lines(), fmt.Sprintf("Showing %s helplines, for where they are; /region to set yours.", named.Name))
+	case named != nil:
 		r.named = named.Code
 		r.referral.lines = append(r.referral.Lines(), fmt.Sprintf("Showing %s helplines; /region to change.", named.Name))
 	}

@@ -63,6 +63,31 @@ func TestAskPlainOneLinePerQuestion(t *testing.T) {
 	}
 }
 
+// In a conversation, as on the platforms, a place the writer says they are
+// in holds for the replies after it, and a place where only a relative is
+// does not: an emergency number must work where the writer is.
+func TestAskConversationKeepsTheWritersPlace(t *testing.T) {
+	tests := []struct {
+		name, first, want string
+	}{
+		{"the writer's own place holds", "im in leeds and cant sleep since i quit", "Emergency: call 999"},
+		{"a sister's place does not", "my sister lives in australia and uses kratom, i'm in ohio", "Emergency: call 911"},
+		{"a trip back from does not", "we just got back from a trip to thailand and now im in withdrawal", "Emergency: call 911"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			code, out, errs := runCLI(t, tt.first+"\nmy husband just had a seizure\n", "ask", "--conversation")
+			lines := strings.Split(strings.TrimSpace(out), "\n")
+			if code != 0 || len(lines) != 2 {
+				t.Fatalf("exit %d: %s\n%s", code, errs, out)
+			}
+			if !strings.HasPrefix(lines[1], tt.want) {
+				t.Errorf("after %q, a seizure got:\n%s\nwant it to start with %q", tt.first, lines[1], tt.want)
+			}
+		})
+	}
+}
+
 func TestAskArgs(t *testing.T) {
 	code, out, _ := runCLI(t, "", "ask", "is", "kratom", "an", "opioid")
 	if code != 0 || !strings.Contains(out, "1-800-662-4357") {
