@@ -2,11 +2,14 @@ package bots
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/kratombot/kratombot/knowledge"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files in testdata/golden")
@@ -37,7 +40,17 @@ func TestGolden(t *testing.T) {
 		{"possible-crisis", func() (Reply, error) {
 			ix := e.ix.Load()
 			t, _ := ix.base.Topic("sleep")
-			return ix.withCrisisLead(ix.topicReply(t, ix.base.Default()), ix.base.Crisis[0], ix.base.Default()), nil
+			return ix.withCrisisLead(ix.topicReply(t, ix.base.Default()), ix.base.Crisis[0], ix.base.Default(), false), nil
+		}},
+		{"possible-emergency", func() (Reply, error) {
+			ix := e.ix.Load()
+			t, _ := ix.base.Topic("sleep")
+			for _, c := range ix.base.Crisis {
+				if c.Contact == knowledge.ContactEmergency {
+					return ix.withCrisisLead(ix.topicReply(t, ix.base.Default()), c, ix.base.Default(), false), nil
+				}
+			}
+			return Reply{}, errors.New("no emergency category")
 		}},
 		{"fallback-long", func() (Reply, error) {
 			return e.Answer(ctx, Question{Text: "It has been a strange year. Work changed, we moved twice. The car broke down. Anyway."})

@@ -18,6 +18,7 @@ type message struct {
 	exact     string     // the words as typed, for matching crisis examples
 	named     bool       // the message names a place the regions list
 	asks      bool       // a sentence of it asks something (see asksSomething)
+	danger    bool       // safety found danger possible (see Engine.answer)
 }
 
 // readMessage normalises and tokenises a message, and splits it into

@@ -72,6 +72,7 @@ func (e *Engine) answer(ix *index, m message, q Question, reg *knowledge.Region)
 	if risk.possible && !risk.phrase && e.contextCalms(ix, m, q) {
 		risk = noRisk
 	}
+	m.danger = risk.possible
 	r := e.ordinary(ix, m, q, reg)
 	// A question about danger that the model is sure of and the bot can
 	// answer gets its answer plainly, and the crisis line and the emergency
@@ -81,7 +82,7 @@ func (e *Engine) answer(ix *index, m message, q Question, reg *knowledge.Region)
 		return r
 	}
 	if risk.possible {
-		r = ix.withCrisisLead(r, ix.base.Crisis[risk.cat], reg)
+		r = ix.withCrisisLead(r, ix.base.Crisis[risk.cat], reg, risk.likely && !m.asks)
 	}
 	return r
 }
@@ -213,7 +214,10 @@ func (e *Engine) ordinary(ix *index, m message, q Question, reg *knowledge.Regio
 	}
 	u := ix.understand(m)
 	if !m.long {
-		if last, ok := e.chats.last(q.Chat); ok && (looksLikeFollowUp(a) || (!u.confident && ix.knowsAWord(a))) {
+		// A message that may tell of danger is read in the light of the
+		// last topic only when it refers back: "i have pills and im
+		// thinking of taking them all" is not about "is kratom legal?".
+		if last, ok := e.chats.last(q.Chat); ok && (looksLikeFollowUp(a) || (!u.confident && (!m.danger || m.asks || len(a.words) <= 8) && ix.knowsAWord(a))) {
 			if t, ok := ix.base.Topic(last); ok {
 				ctxMsg := ix.readMessage(t.Title + ". " + strings.Join(a.words, " "))
 				ctxMsg.long = false
@@ -305,6 +309,9 @@ type risk struct {
 	// danger or tells of it long ago ("what does an overdose look like?",
 	// "my uncle died of an overdose in 2015"); see answer.
 	asking bool
+	// likely: the model finds danger more likely than not, though not
+	// sure of it ("i wrote letters to my family tonight. just in case").
+	likely bool
 }
 
 // Crisis thresholds on the crisis model's probability that a sentence is a
@@ -323,8 +330,13 @@ type risk struct {
 const (
 	crisisCertain  = 0.70 // the whole message
 	crisisPossible = 0.14
-	partCertain    = 0.85 // one sentence, or two together, of a post
-	partPossible   = 0.60
+	// crisisLikely, partLikely: above these a possible crisis that asks
+	// nothing gets the whole crisis reply, not a topic's answer under the
+	// line ("just want to sleep forever" is not asking about sleep).
+	crisisLikely = 0.50
+	partLikely   = 0.75
+	partCertain  = 0.85 // one sentence, or two together, of a post
+	partPossible = 0.60
 	// phraseDoubt: below this the model is sure a phrase is an idiom.
 	phraseDoubt = 0.10
 	// phraseAsking: below this (and every sentence below crisisPossible)
@@ -375,9 +387,9 @@ func (ix *index) safety(m message) risk {
 	case part >= partCertain:
 		r = risk{cat: partCat, certain: true}
 	case whole >= crisisPossible:
-		r = risk{cat: cat, possible: true}
+		r = risk{cat: cat, possible: true, likely: whole >= crisisLikely}
 	case part >= partPossible:
-		r = risk{cat: partCat, possible: true}
+		r = risk{cat: partCat, possible: true, likely: part >= partLikely}
 	}
 	if floor >= 0 && cat >= 0 && whole >= crisisPossible && ix.base.Crisis[floor].Contact == knowledge.ContactEmergency &&
 		ix.base.Crisis[cat].Contact == knowledge.ContactCrisis && ix.wishes.any(m.scan.all) {
@@ -636,11 +648,23 @@ const fallbackLong = "Thank you for telling me all of that. I want to point you 
 // when messages.yaml has no possible_crisis.
 const possibleCrisis = "Some of what you wrote sounds like you, or someone with you, may not be safe. If so, please reach out to the line above now. Here is the information you asked about too."
 
+// possibleEmergency replaces possibleCrisis when the line above is the
+// emergency number, when messages.yaml has no possible_emergency.
+const possibleEmergency = "Some of what you wrote sounds like someone may need urgent medical help. If so, call the emergency number above now. Here is the information you asked about too."
+
+// likelyCrisis follows the crisis category's first words when danger is
+// likely, before the answer, when messages.yaml has no likely_crisis.
+const likelyCrisis = "Below is some information on what else you wrote about, for when it helps."
+
 // withCrisisLead puts the crisis line before an ordinary reply when danger
 // is possible but not certain: lead with help, and still answer. With no
 // answer to give, what to do now (the category's own message) is the whole
-// reply, not "I'm not sure I understood" under the line.
-func (ix *index) withCrisisLead(r Reply, c *knowledge.CrisisCategory, reg *knowledge.Region) Reply {
+// reply, not "I'm not sure I understood" under the line. When danger is
+// likely and the message asks nothing (likely), the category's own first
+// words come before the answer in place of the doubtful "if so": "i wrote
+// letters to my family tonight" is told it matters, not asked whether it
+// is safe.
+func (ix *index) withCrisisLead(r Reply, c *knowledge.CrisisCategory, reg *knowledge.Region, likely bool) Reply {
 	intent := Intent(string(IntentPossibleCrisis) + ":" + c.ID)
 	if r.Kind() == KindFallback {
 		out := ix.crisisReply(c, reg)
@@ -655,7 +679,14 @@ func (ix *index) withCrisisLead(r Reply, c *knowledge.CrisisCategory, reg *knowl
 	lead := ix.crisisLead(c.Contact, reg)
 	r.kind = KindCrisis
 	r.intent = intent
-	r.lead = append(lead.lead, strings.Join(knowledge.Paragraphs(orDefault(ix.base.Messages.PossibleCrisis, possibleCrisis)), " "))
+	say := orDefault(ix.base.Messages.PossibleCrisis, possibleCrisis)
+	if c.Contact == knowledge.ContactEmergency {
+		say = orDefault(ix.base.Messages.PossibleEmergency, possibleEmergency)
+	}
+	if ps := knowledge.Paragraphs(c.Message); likely && len(ps) > 0 {
+		say = ps[0] + "\n\n" + orDefault(ix.base.Messages.LikelyCrisis, likelyCrisis)
+	}
+	r.lead = append(lead.lead, strings.Join(knowledge.Paragraphs(say), " "))
 	r.referral = lead.referral
 	return r
 }

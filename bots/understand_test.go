@@ -2,6 +2,7 @@ package bots
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"strings"
 	"testing"
@@ -446,6 +447,52 @@ func TestPossibleCrisisWithNoTopicSaysWhatToDo(t *testing.T) {
 	}
 	if !strings.Contains(r.Text(), "1-800-662-4357") {
 		t.Errorf("no referral:\n%s", r.Text())
+	}
+}
+
+// A possible crisis is answered as one: no "is kratom legal?" carried over
+// from the turn before; when danger is likely and nothing is asked, the
+// warm words of a crisis reply, not "if so", before any answer. And when
+// the line above is the emergency number, the words under it send people
+// to that number, not to the crisis line below it.
+func TestPossibleCrisisReplies(t *testing.T) {
+	e, _ := shipped(t)
+	tests := []struct {
+		name, before, q string
+		notTopic        string // a topic whose answer must not be attached
+		notSaid, said   string
+	}{
+		{"the chat's last topic is not attached", "i used to live in the uk, now in texas, is kratom legal here",
+			"i have pills and i'm thinking of taking them all", "is-it-legal", "Is kratom legal?", "I'm really glad you told me"},
+		{"a goodbye letter is not asked whether it is safe", "",
+			"i wrote letters to my family tonight. just in case", "", "If so", "I'm really glad you told me"},
+		{"a likely crisis still gets its answer", "",
+			"cant sleep and honestly dont care what happens to me", "", "If so", "I'm really glad you told me"},
+		{"a possible emergency points to the emergency number", "",
+			"throwing up cant keep water down", "", "the line above", "call the emergency number above now"},
+	}
+	for i, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			chat := fmt.Sprintf("possible-%d", i)
+			if tt.before != "" {
+				if _, err := e.Answer(context.Background(), Question{Text: tt.before, Chat: chat}); err != nil {
+					t.Fatal(err)
+				}
+			}
+			r, err := e.Answer(context.Background(), Question{Text: tt.q, Chat: chat})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if r.Kind() != KindCrisis || !strings.HasPrefix(r.Text(), r.Lead()[0]) {
+				t.Fatalf("%q got %s, not led by a line:\n%s", tt.q, r.Kind(), r.Text())
+			}
+			if tt.notTopic != "" && r.Topic() == tt.notTopic {
+				t.Errorf("%q got the %s answer attached:\n%s", tt.q, tt.notTopic, r.Text())
+			}
+			if strings.Contains(r.Text(), tt.notSaid) || !strings.Contains(r.Text(), tt.said) {
+				t.Errorf("%q: want %q and not %q in:\n%s", tt.q, tt.said, tt.notSaid, r.Text())
+			}
+		})
 	}
 }
 

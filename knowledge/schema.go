@@ -198,6 +198,14 @@ type Messages struct {
 	// but not certain, before the answer to the question. Empty: a built-in
 	// text.
 	PossibleCrisis string `yaml:"possible_crisis"`
+	// PossibleEmergency replaces PossibleCrisis when the line above is the
+	// emergency number (an overdose, a seizure), so it never points to the
+	// crisis line that follows the number. Empty: a built-in text.
+	PossibleEmergency string `yaml:"possible_emergency"`
+	// LikelyCrisis follows the crisis category's first words, in place of
+	// PossibleCrisis, when danger is likely and the message asks nothing,
+	// and leads into the answer. Empty: a built-in text.
+	LikelyCrisis string `yaml:"likely_crisis"`
 }
 
 // Triggers are the words that mark small talk and dosing questions.
