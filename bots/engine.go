@@ -337,8 +337,13 @@ func (ix *index) smallTalk(all []string, reg *knowledge.Region) (Reply, bool) {
 		text   string
 		sug    []Suggestion
 	}{
-		{ix.help, IntentHelp, m.Help, menu()},
+		// "are you a real person" first: its words hold no thanks or
+		// greeting, and it deserves a straight answer, not the menu.
+		{ix.bot, IntentBot, m.Bot, nil},
+		// thanks before help: "that helped" is thanks, though its
+		// "helped" is help's word too.
 		{ix.thanks, IntentThanks, m.Thanks, nil},
+		{ix.help, IntentHelp, m.Help, menu()},
 		{ix.greeting, IntentGreeting, m.Greeting, menu()},
 	} {
 		mark := make([]bool, len(all))

@@ -31,6 +31,31 @@ func ask(t testing.TB, e *Engine, text, region string) Reply {
 	return r
 }
 
+// Small talk on the shipped knowledge: a person who asks whether anyone is
+// there is told it is a bot and where the people are, and thanks that use
+// help's word ("that helped") is thanks, not the menu.
+func TestSmallTalk(t *testing.T) {
+	e, _ := shipped(t)
+	tests := []struct {
+		q      string
+		intent Intent
+		says   string
+	}{
+		{"are you a real person", IntentBot, "I'm a bot, not a person"},
+		{"can i talk to a real person", IntentBot, "To talk to a person, call the helpline below"},
+		{"is anyone there", IntentBot, "I'm a bot"},
+		{"thanks that helped a lot", IntentThanks, "You're welcome"},
+		{"that helped", IntentThanks, "You're welcome"},
+		{"help", IntentHelp, "in your own words"},
+	}
+	for _, tt := range tests {
+		r := ask(t, e, tt.q, "")
+		if r.Intent() != tt.intent || !strings.Contains(r.Text(), tt.says) || !strings.Contains(r.Text(), "1-800-662-4357") {
+			t.Errorf("%q got %s, want %s saying %q and the helpline:\n%s", tt.q, r.Intent(), tt.intent, tt.says, r.Text())
+		}
+	}
+}
+
 func TestAnswerRoutes(t *testing.T) {
 	e := minimal(t)
 	tests := []struct {

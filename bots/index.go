@@ -76,6 +76,7 @@ type index struct {
 	greeting   []phrase
 	thanks     []phrase
 	help       []phrase
+	bot        []phrase
 	dosing     phraseIndex
 	urgency    phraseIndex // words that say danger is happening now
 	calmness   phraseIndex // words that say danger is past, denied or asked about
@@ -179,9 +180,10 @@ func newIndex(b *knowledge.Base) *index {
 	ix.greeting = ix.phrases(tr.Greeting)
 	ix.thanks = ix.phrases(tr.Thanks)
 	ix.help = ix.phrases(tr.Help)
+	ix.bot = ix.phrases(tr.Bot)
 	dosing := ix.phrases(tr.Dosing)
 	ix.dosing = newPhraseIndex(dosing, nil)
-	for _, set := range [][]phrase{ix.greeting, ix.thanks, ix.help, dosing} {
+	for _, set := range [][]phrase{ix.greeting, ix.thanks, ix.help, ix.bot, dosing} {
 		for _, p := range set {
 			for _, s := range p {
 				ix.known[s] = true

@@ -38,6 +38,7 @@ const (
 	IntentGreeting       Intent = "greeting"
 	IntentThanks         Intent = "thanks"
 	IntentHelp           Intent = "help"
+	IntentBot            Intent = "bot" // "are you a real person"
 	IntentWelcome        Intent = "welcome"
 	IntentResources      Intent = "resources"
 	IntentPrivacy        Intent = "privacy"

@@ -63,11 +63,12 @@ func knownWords(b *knowledge.Base) map[string]bool {
 		add(r.Aliases...)
 	}
 	m := b.Messages
-	add(m.Welcome, m.Help, m.Fallback, m.Thanks, m.Greeting, m.Dosing, m.CrisisIntro, m.Resources, m.Privacy, m.PrivacyStore, m.FallbackLong, m.PossibleCrisis, m.PossibleEmergency, m.LikelyCrisis)
+	add(m.Welcome, m.Help, m.Fallback, m.Thanks, m.Greeting, m.Bot, m.Dosing, m.CrisisIntro, m.Resources, m.Privacy, m.PrivacyStore, m.FallbackLong, m.PossibleCrisis, m.PossibleEmergency, m.LikelyCrisis)
 	tr := b.Triggers
 	add(tr.Greeting...)
 	add(tr.Thanks...)
 	add(tr.Help...)
+	add(tr.Bot...)
 	add(tr.Dosing...)
 	add(b.DosingRelated...)
 	for _, ex := range b.Examples {

@@ -236,7 +236,7 @@ func (Synonym) JSONSchemaExtend(s *jsonschema.Schema) {
 
 func (Example) JSONSchemaExtend(s *jsonschema.Schema) {
 	required(s, "q")
-	prop(s, "kind").Enum = []any{"crisis", "fallback", "dosing", "greeting", "thanks", "help"}
+	prop(s, "kind").Enum = []any{"crisis", "fallback", "dosing", "greeting", "thanks", "help", "bot"}
 	describe(s, map[string]string{
 		"q":     "The question as people type it.",
 		"topic": "The id of the topic it must reach.",

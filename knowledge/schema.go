@@ -177,12 +177,15 @@ type Synonym struct {
 
 // Messages are the fixed texts the bot uses outside topics.
 type Messages struct {
-	Located     `yaml:"-"`
-	Welcome     string `yaml:"welcome"`
-	Help        string `yaml:"help"`
-	Fallback    string `yaml:"fallback"`
-	Thanks      string `yaml:"thanks"`
-	Greeting    string `yaml:"greeting"`
+	Located  `yaml:"-"`
+	Welcome  string `yaml:"welcome"`
+	Help     string `yaml:"help"`
+	Fallback string `yaml:"fallback"`
+	Thanks   string `yaml:"thanks"`
+	Greeting string `yaml:"greeting"`
+	// Bot answers "are you a real person": it is a bot, and the helpline
+	// has people. Empty: the help text.
+	Bot         string `yaml:"bot"`
 	Dosing      string `yaml:"dosing"`
 	CrisisIntro string `yaml:"crisis_intro"`
 	Resources   string `yaml:"resources"`
@@ -214,7 +217,9 @@ type Triggers struct {
 	Greeting []string `yaml:"greeting"`
 	Thanks   []string `yaml:"thanks"`
 	Help     []string `yaml:"help"`
-	Dosing   []string `yaml:"dosing"`
+	// Bot are the ways people ask whether they talk to a person.
+	Bot    []string `yaml:"bot"`
+	Dosing []string `yaml:"dosing"`
 }
 
 // Example is a question as people type it with what it must reach.

@@ -275,9 +275,9 @@ func validate(b *Base, dir string) Problems {
 			}
 		case e.Kind != "":
 			switch e.Kind {
-			case "crisis", "fallback", "dosing", "greeting", "thanks", "help":
+			case "crisis", "fallback", "dosing", "greeting", "thanks", "help", "bot":
 			default:
-				errf(e.At("kind"), "example %q has kind %q; use crisis, fallback, dosing, greeting, thanks or help", e.Q, e.Kind)
+				errf(e.At("kind"), "example %q has kind %q; use crisis, fallback, dosing, greeting, thanks, help or bot", e.Q, e.Kind)
 			}
 		default:
 			errf(e.Pos, "example %q needs 'topic:' or 'kind:'", e.Q)

@@ -24,7 +24,7 @@ import (
 const DefaultThreshold = 0.85
 
 // Kinds are the values an example's kind: may take.
-var Kinds = []string{"crisis", "fallback", "dosing", "greeting", "thanks", "help"}
+var Kinds = []string{"crisis", "fallback", "dosing", "greeting", "thanks", "help", "bot"}
 
 // Miss is an example that did not reach what it expects.
 type Miss struct {
@@ -116,7 +116,7 @@ func Want(ex knowledge.Example) string {
 
 // Check says whether a reply is what an example expects, and what it got:
 // with topic:, the reply's topic; with kind: crisis or fallback, the reply's
-// kind; with dosing, greeting, thanks or help, the reply's intent.
+// kind; with dosing, greeting, thanks, help or bot, the reply's intent.
 func Check(r bots.Reply, ex knowledge.Example) (ok bool, got string) {
 	got = Describe(r)
 	switch {
