@@ -180,3 +180,31 @@ func TestEmergencyIsAnInstruction(t *testing.T) {
 		})
 	}
 }
+
+// Someone at a friend's side during an overdose is told about naloxone,
+// which reverses opioids; and every country's referral has a number to
+// call, not only a web address (Canada's was one long URL).
+func TestOverdoseNamesNaloxoneAndReferralsHaveANumber(t *testing.T) {
+	e, b := shipped(t)
+	for _, reg := range b.Regions {
+		t.Run(reg.Code, func(t *testing.T) {
+			r, err := e.Answer(context.Background(), Question{Text: "i think my friend overdosed, hes not waking up", Region: reg.Code})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !strings.Contains(r.Text(), "naloxone") {
+				t.Errorf("the overdose reply does not mention naloxone:\n%s", r.Text())
+			}
+			if reg.Code == "INTL" { // no one number works everywhere
+				return
+			}
+			phone := false
+			for _, c := range reg.Referral {
+				phone = phone || c.Phone != ""
+			}
+			if !phone {
+				t.Errorf("the %s referral has no number to call", reg.Code)
+			}
+		})
+	}
+}
