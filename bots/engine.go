@@ -305,10 +305,15 @@ func (ix *index) crisisLead(contact string, reg *knowledge.Region) Reply {
 	return r
 }
 
-func (ix *index) crisisReply(c *knowledge.CrisisCategory, reg *knowledge.Region) Reply {
+// crisisReply is the line to call and the category's message, or its
+// someone_else message when the writer tells of another's danger.
+func (ix *index) crisisReply(c *knowledge.CrisisCategory, reg *knowledge.Region, other bool) Reply {
 	r := ix.crisisLead(c.Contact, reg)
 	r.topic = ""
 	r.body = knowledge.Paragraphs(c.Message)
+	if other && strings.TrimSpace(c.SomeoneElse) != "" {
+		r.body = knowledge.Paragraphs(c.SomeoneElse)
+	}
 	return r
 }
 

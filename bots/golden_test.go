@@ -40,14 +40,14 @@ func TestGolden(t *testing.T) {
 		{"possible-crisis", func() (Reply, error) {
 			ix := e.ix.Load()
 			t, _ := ix.base.Topic("sleep")
-			return ix.withCrisisLead(ix.topicReply(t, ix.base.Default()), ix.base.Crisis[0], ix.base.Default(), false), nil
+			return ix.withCrisisLead(ix.topicReply(t, ix.base.Default()), ix.base.Crisis[0], ix.base.Default(), message{}, false), nil
 		}},
 		{"possible-emergency", func() (Reply, error) {
 			ix := e.ix.Load()
 			t, _ := ix.base.Topic("sleep")
 			for _, c := range ix.base.Crisis {
 				if c.Contact == knowledge.ContactEmergency {
-					return ix.withCrisisLead(ix.topicReply(t, ix.base.Default()), c, ix.base.Default(), false), nil
+					return ix.withCrisisLead(ix.topicReply(t, ix.base.Default()), c, ix.base.Default(), message{}, false), nil
 				}
 			}
 			return Reply{}, errors.New("no emergency category")

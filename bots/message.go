@@ -19,6 +19,7 @@ type message struct {
 	named     bool       // the message names a place the regions list
 	asks      bool       // a sentence of it asks something (see asksSomething)
 	danger    bool       // safety found danger possible (see Engine.answer)
+	other     bool       // tells of someone else's danger (see aboutSomeoneElse)
 }
 
 // readMessage normalises and tokenises a message, and splits it into
@@ -43,6 +44,7 @@ func (ix *index) readMessage(text string) message {
 		m.sentences = append(m.sentences, ix.read(s, true, memo))
 	}
 	m.asks = asksSomething(full, ss)
+	m.other = aboutSomeoneElse(tokens(full))
 	m.long = len(m.sentences) >= 3 || (len(m.sentences) == 2 && len(m.whole.content) >= 10)
 	m.whole.raw = featurize(m.whole.words, m.whole.all, m.whole.content, nil)
 	for i := range m.sentences {
@@ -776,3 +778,51 @@ func looksLikeFollowUp(a analysis) bool {
 	}
 	return false
 }
+
+// aboutSomeoneElse says the message tells of another person's danger ("my
+// husband keeps talking about death", "my friend said she wants to kill
+// herself"), so the crisis reply speaks to the one who must act. Anything
+// the writer says of themselves ("i want to die", "myself") keeps it theirs:
+// a person at risk must never be answered as a bystander.
+func aboutSomeoneElse(ws []string) bool {
+	if len(ws) == 0 {
+		return false
+	}
+	for i := range ws {
+		for _, seq := range selfAtRisk {
+			if i+len(seq) <= len(ws) && equal(ws[i:i+len(seq)], seq) {
+				return false
+			}
+		}
+	}
+	relative, third, first, reflexive := false, false, false, false
+	for _, w := range ws {
+		switch {
+		case relatives[w] || relatives[strings.TrimSuffix(w, "s")]:
+			relative = true
+		case thirdPerson[w]:
+			third = true
+		case w == "himself" || w == "herself" || w == "themselves" || w == "themself":
+			reflexive = true
+		case writerWords[w] || w == "myself" || w == "mine":
+			first = true
+		}
+	}
+	return reflexive || relative && (third || !first)
+}
+
+var (
+	thirdPerson = map[string]bool{"he": true, "she": true, "hes": true, "shes": true, "his": true, "her": true, "him": true, "they": true, "theyre": true, "their": true, "them": true}
+	// selfAtRisk are words a writer uses of their own danger.
+	selfAtRisk = [][]string{
+		{"myself"}, {"kill", "me"}, {"end", "me"}, {"i", "want", "to", "die"}, {"i", "wanna", "die"},
+		{"i", "want", "to", "end"}, {"i", "dont", "want", "to", "live"}, {"i", "dont", "want", "to", "be", "here"},
+		{"i", "dont", "want", "to", "wake"}, {"i", "want", "it", "to", "end"}, {"i", "cant", "go", "on"},
+		{"i", "cant", "do", "this"}, {"im", "done"}, {"im", "suicidal"}, {"i", "am", "suicidal"},
+		{"i", "feel", "suicidal"}, {"i", "wish", "i", "was", "dead"}, {"i", "wish", "i", "were", "dead"},
+		{"im", "going", "to", "kill"}, {"im", "gonna", "kill"}, {"i", "want", "to", "kill"},
+		{"i", "have", "pills"}, {"ive", "been", "cutting"}, {"i", "cut"}, {"im", "thinking", "of"},
+		{"im", "thinking", "about"}, {"i", "keep", "thinking"}, {"i", "think", "about", "killing"},
+		{"i", "feel", "like", "dying"}, {"i", "took"}, {"i", "overdosed"}, {"im", "overdosing"},
+	}
+)

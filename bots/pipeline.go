@@ -61,7 +61,7 @@ func (e *Engine) Answer(ctx context.Context, q Question) (Reply, error) {
 func (e *Engine) answer(ix *index, m message, q Question, reg *knowledge.Region) Reply {
 	risk := ix.safety(m)
 	if risk.certain {
-		r := ix.crisisReply(ix.base.Crisis[risk.cat], reg)
+		r := ix.crisisReply(ix.base.Crisis[risk.cat], reg, m.other)
 		r.intent = Intent(string(IntentCrisis) + ":" + ix.base.Crisis[risk.cat].ID)
 		if u := ix.understand(m); u.confident {
 			t := ix.forRegion(ix.topics[u.topic], reg, m.named)
@@ -82,7 +82,7 @@ func (e *Engine) answer(ix *index, m message, q Question, reg *knowledge.Region)
 		return r
 	}
 	if risk.possible {
-		r = ix.withCrisisLead(r, ix.base.Crisis[risk.cat], reg, risk.likely && !m.asks)
+		r = ix.withCrisisLead(r, ix.base.Crisis[risk.cat], reg, m, risk.likely && !m.asks)
 	}
 	return r
 }
@@ -664,10 +664,10 @@ const likelyCrisis = "Below is some information on what else you wrote about, fo
 // words come before the answer in place of the doubtful "if so": "i wrote
 // letters to my family tonight" is told it matters, not asked whether it
 // is safe.
-func (ix *index) withCrisisLead(r Reply, c *knowledge.CrisisCategory, reg *knowledge.Region, likely bool) Reply {
+func (ix *index) withCrisisLead(r Reply, c *knowledge.CrisisCategory, reg *knowledge.Region, m message, likely bool) Reply {
 	intent := Intent(string(IntentPossibleCrisis) + ":" + c.ID)
 	if r.Kind() == KindFallback {
-		out := ix.crisisReply(c, reg)
+		out := ix.crisisReply(c, reg, m.other)
 		out.intent = intent
 		for _, s := range r.suggestions { // the closest topics, not the menu
 			if _, ok := ix.base.Topic(s.ID); ok && len(out.related) < 3 {
@@ -683,7 +683,11 @@ func (ix *index) withCrisisLead(r Reply, c *knowledge.CrisisCategory, reg *knowl
 	if c.Contact == knowledge.ContactEmergency {
 		say = orDefault(ix.base.Messages.PossibleEmergency, possibleEmergency)
 	}
-	if ps := knowledge.Paragraphs(c.Message); likely && len(ps) > 0 {
+	msg := c.Message
+	if m.other && strings.TrimSpace(c.SomeoneElse) != "" {
+		msg = c.SomeoneElse
+	}
+	if ps := knowledge.Paragraphs(msg); likely && len(ps) > 0 {
 		say = ps[0] + "\n\n" + orDefault(ix.base.Messages.LikelyCrisis, likelyCrisis)
 	}
 	r.lead = append(lead.lead, strings.Join(knowledge.Paragraphs(say), " "))

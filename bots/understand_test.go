@@ -496,6 +496,32 @@ func TestPossibleCrisisReplies(t *testing.T) {
 	}
 }
 
+// Someone telling of another's suicidal talk is spoken to as the one who
+// must act; anyone who says anything of their own danger is spoken to as
+// the one at risk, whoever else they name.
+func TestCrisisSpeaksToTheRightPerson(t *testing.T) {
+	e, _ := shipped(t)
+	const atRisk, bystander = "I'm really glad you told me", "worried about someone else"
+	tests := []struct{ q, want string }{
+		{"my husband has been talking about death a lot", bystander},
+		{"my friend said she wants to kill herself", bystander},
+		{"i think my son is suicidal, he said he wants to die", bystander},
+		{"i want to die", atRisk},
+		{"my wife left me and i want to kill myself", atRisk},
+		{"my family would be better off without me", atRisk},
+		{"my mom doesnt care, she never did, i want to end it", atRisk},
+	}
+	for _, tt := range tests {
+		r := ask(t, e, tt.q, "")
+		if r.Kind() != KindCrisis || !strings.HasPrefix(r.Text(), "Please reach out now: 988") {
+			t.Errorf("%q is not led by the crisis line:\n%s", tt.q, r.Text())
+		}
+		if !strings.Contains(r.Text(), tt.want) {
+			t.Errorf("%q: want %q in:\n%s", tt.q, tt.want, r.Text())
+		}
+	}
+}
+
 // A place says which helplines to show, never what the person asks: the
 // same question gets the same topic wherever the writer says they are.
 func TestPlaceDoesNotChangeTheTopic(t *testing.T) {

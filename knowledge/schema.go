@@ -159,10 +159,14 @@ const (
 // CrisisCategory is a group of phrases that mean someone may be in danger.
 type CrisisCategory struct {
 	Located `yaml:"-"`
-	ID      string   `yaml:"id"`
-	Contact string   `yaml:"contact"`
-	Message string   `yaml:"message"`
-	Phrases []string `yaml:"phrases"`
+	ID      string `yaml:"id"`
+	Contact string `yaml:"contact"`
+	Message string `yaml:"message"`
+	// SomeoneElse replaces Message when the writer tells of someone
+	// else's danger ("my husband keeps talking about death"): they are
+	// the one who must act, not the one at risk. Empty: Message.
+	SomeoneElse string   `yaml:"someone_else"`
+	Phrases     []string `yaml:"phrases"`
 	// Examples are crisis messages in people's own words, for the crisis
 	// model to learn from; phrases stay as the floor.
 	Examples []string `yaml:"examples"`

@@ -198,6 +198,7 @@ func validate(b *Base, dir string) Problems {
 			errf(c.Pos, "crisis category %q has no message; add 'message: |' with what the person should read first", c.ID)
 		}
 		checkText(fmt.Sprintf("the message of crisis category %q", c.ID), c.Message, func(off int) Position { return c.AtText("message", c.Message, off) }, errf)
+		checkText(fmt.Sprintf("the someone_else message of crisis category %q", c.ID), c.SomeoneElse, func(off int) Position { return c.AtText("someone_else", c.SomeoneElse, off) }, errf)
 		if len(c.Examples) == 0 {
 			errf(c.At("examples"), "crisis category %q has no examples; add 'examples:' with a few messages in people's own words that must reach it (every reload checks them)", c.ID)
 		}
