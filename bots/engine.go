@@ -305,16 +305,21 @@ func (ix *index) crisisLead(contact string, reg *knowledge.Region) Reply {
 	return r
 }
 
-// crisisReply is the line to call and the category's message, or its
-// someone_else message when the writer tells of another's danger.
+// crisisReply is the line to call and the category's message.
 func (ix *index) crisisReply(c *knowledge.CrisisCategory, reg *knowledge.Region, other bool) Reply {
 	r := ix.crisisLead(c.Contact, reg)
 	r.topic = ""
-	r.body = knowledge.Paragraphs(c.Message)
-	if other && strings.TrimSpace(c.SomeoneElse) != "" {
-		r.body = knowledge.Paragraphs(c.SomeoneElse)
-	}
+	r.body = knowledge.Paragraphs(crisisMessage(c, other))
 	return r
+}
+
+// crisisMessage is the category's message, or its someone_else message
+// when the writer tells of another's danger (other) and it has one.
+func crisisMessage(c *knowledge.CrisisCategory, other bool) string {
+	if other && strings.TrimSpace(c.SomeoneElse) != "" {
+		return c.SomeoneElse
+	}
+	return c.Message
 }
 
 func (ix *index) dosingReply(reg *knowledge.Region, ranked []scored, confident bool) Reply {

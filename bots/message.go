@@ -38,13 +38,14 @@ func (ix *index) readMessage(text string) message {
 	} else {
 		m.scan = m.whole
 	}
-	m.exact = strings.Join(tokens(full), " ")
+	toks := tokens(full)
+	m.exact = strings.Join(toks, " ")
 	ss := sentences(full)
 	for _, s := range ss {
 		m.sentences = append(m.sentences, ix.read(s, true, memo))
 	}
 	m.asks = asksSomething(full, ss)
-	m.other = aboutSomeoneElse(tokens(full))
+	m.other = aboutSomeoneElse(toks)
 	m.long = len(m.sentences) >= 3 || (len(m.sentences) == 2 && len(m.whole.content) >= 10)
 	m.whole.raw = featurize(m.whole.words, m.whole.all, m.whole.content, nil)
 	for i := range m.sentences {

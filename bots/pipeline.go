@@ -331,8 +331,8 @@ const (
 	crisisCertain  = 0.70 // the whole message
 	crisisPossible = 0.14
 	// crisisLikely, partLikely: above these a possible crisis that asks
-	// nothing gets the whole crisis reply, not a topic's answer under the
-	// line ("just want to sleep forever" is not asking about sleep).
+	// nothing opens with the category's own first words, not "if so",
+	// before the answer (see withCrisisLead).
 	crisisLikely = 0.50
 	partLikely   = 0.75
 	partCertain  = 0.85 // one sentence, or two together, of a post
@@ -683,11 +683,7 @@ func (ix *index) withCrisisLead(r Reply, c *knowledge.CrisisCategory, reg *knowl
 	if c.Contact == knowledge.ContactEmergency {
 		say = orDefault(ix.base.Messages.PossibleEmergency, possibleEmergency)
 	}
-	msg := c.Message
-	if m.other && strings.TrimSpace(c.SomeoneElse) != "" {
-		msg = c.SomeoneElse
-	}
-	if ps := knowledge.Paragraphs(msg); likely && len(ps) > 0 {
+	if ps := knowledge.Paragraphs(crisisMessage(c, m.other)); likely && len(ps) > 0 {
 		say = ps[0] + "\n\n" + orDefault(ix.base.Messages.LikelyCrisis, likelyCrisis)
 	}
 	r.lead = append(lead.lead, strings.Join(knowledge.Paragraphs(say), " "))
