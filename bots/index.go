@@ -506,10 +506,15 @@ func newPhraseIndex(ps []phrase, owner []int) phraseIndex {
 // each calls f with the number of every phrase that occurs in ss, once for
 // each place it occurs, until f returns false.
 func (pi phraseIndex) each(ss []string, f func(n int) bool) {
+	pi.eachAt(ss, func(n, _ int) bool { return f(n) })
+}
+
+// eachAt is each, also giving where in ss the phrase starts.
+func (pi phraseIndex) eachAt(ss []string, f func(n, at int) bool) {
 	for i, w := range ss {
 		for _, n := range pi.byFirst[w] {
 			p := pi.phrases[n]
-			if i+len(p) <= len(ss) && equal(ss[i:i+len(p)], p) && !f(int(n)) {
+			if i+len(p) <= len(ss) && equal(ss[i:i+len(p)], p) && !f(int(n), i) {
 				return
 			}
 		}

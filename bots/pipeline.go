@@ -89,6 +89,11 @@ func (e *Engine) answer(ix *index, m message, q Question, reg *knowledge.Region)
 
 var noRisk = risk{cat: -1}
 
+// negators before a crisis phrase deny it, as calm words do: "never
+// suicidal", "no chest pain". A model sure of danger still outweighs them:
+// "im not suicidal. but i have the rope ready tonight".
+var negators = map[string]bool{"never": true, "not": true, "no": true}
+
 // urgentWords say that danger is happening now, or that someone tells of
 // themselves: with a crisis phrase they keep the message from being read as
 // a question about danger ("overdose on 7oh what do i do"). A missing one
@@ -350,8 +355,10 @@ const (
 // first (the floor), their examples word for word, then the crisis model
 // over the whole and over each sentence.
 func (ix *index) safety(m message) risk {
-	floor := -1 // the first category, in the file's order, with a phrase here
-	ix.floor.each(m.scan.all, func(n int) bool {
+	floor := -1    // the first category, in the file's order, with a phrase here
+	denied := true // every phrase found has a word denying it before it
+	ix.floor.eachAt(m.scan.all, func(n, at int) bool {
+		denied = denied && at > 0 && negators[m.scan.all[at-1]]
 		if c := ix.floor.owner[n]; floor < 0 || c < floor {
 			floor = c
 		}
@@ -407,7 +414,7 @@ func (ix *index) safety(m message) risk {
 		// first and the lines close it (see answer). Calm words outweigh
 		// one sentence's score: "I have no thoughts of suicide" alone sounds
 		// like danger to the model, and the whole message tells it better.
-		calm := whole < calmAsking && ix.calm(m)
+		calm := whole < calmAsking && (denied || ix.calm(m))
 		// The model alone never makes an emergency's words a question
 		// when nothing asks one: "my brother overdosed" may be happening
 		// now, and minutes count.
