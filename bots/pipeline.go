@@ -109,6 +109,10 @@ var urgentWords = []string{
 var wishWords = []string{
 	"want to", "wanna", "wish i could", "going to", "gonna", "plan to", "planning to",
 	"thinking about", "thinking of", "on purpose", "so i dont wake up", "and not wake up",
+	// a wish put as a condition: "simpler for everyone if i went to sleep
+	// and did not wake up"
+	"would be simpler", "would be easier", "would be better if", "better for everyone",
+	"easier for everyone", "if i went to sleep", "if i didnt wake up", "if i did not wake up",
 }
 
 // calmWords say that danger is past, asked about for someone's knowledge,

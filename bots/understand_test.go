@@ -166,6 +166,8 @@ func TestCrisisTiers(t *testing.T) {
 		{"danger the model is unsure of leads with help, and answers", "cant sleep and honestly dont care what happens to me", "possible-crisis:suicide", false, true, true},
 		{"a phrase with words saying it is happening now leads with help", "overdose on 7oh what do i do", "possible-crisis:overdose", true, true, true},
 		{"a wish to overdose beside a question is a wish to die: the crisis line first", "how long do the sweats last, i want to overdose", "crisis:suicide", false, false, true},
+		{"not waking put as a wish is a wish to die: the crisis line first", "it would be easier for everyone if i went to sleep and did not wake up", "crisis:suicide", false, false, true},
+		{"someone who did not wake is an emergency", "my dad took his pills and did not wake up this morning", "crisis:overdose", true, false, true},
 		{"an overdose under way keeps the emergency number first", "i think im overdosing on kratom", "crisis:overdose", true, false, true},
 		{"an overdose told, not asked about, leads with the emergency number", "my brother overdosed", "possible-crisis:overdose", true, true, true},
 		{"someone not waking is an emergency, not a wish to die", "she's not waking up", "crisis:overdose", true, false, true},
