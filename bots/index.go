@@ -80,6 +80,7 @@ type index struct {
 	dosing     phraseIndex
 	urgency    phraseIndex // words that say danger is happening now
 	calmness   phraseIndex // words that say danger is past, denied or asked about
+	normal     phraseIndex // words asking whether something is normal
 	wishes     phraseIndex // words that say a danger is wished for or planned
 }
 
@@ -175,6 +176,7 @@ func newIndex(b *knowledge.Base) *index {
 	ix.topicSet = newPhraseIndex(all, cats)
 	ix.urgency = newPhraseIndex(ix.phrases(urgentWords), nil)
 	ix.calmness = newPhraseIndex(ix.phrases(calmWords), nil)
+	ix.normal = newPhraseIndex(ix.phrases(normalWords), nil)
 	ix.wishes = newPhraseIndex(ix.phrases(wishWords), nil)
 	tr := b.Triggers
 	ix.greeting = ix.phrases(tr.Greeting)

@@ -142,8 +142,8 @@ var calmWords = []string{
 	// a question put in general terms
 	"is it possible to", "is it possible for", "can you overdose", "can you die", "can a person",
 	"can someone", "what happens if you", "what happens when you", "how do you know if",
-	"how do i know if", "how would i know if", "how do i tell if", "how can i tell if", "is it normal",
-	"a normal part", "is it common", "are seizures common", "what to do if", "what to look out for",
+	"how do i know if", "how would i know if", "how do i tell if", "how can i tell if",
+	"are seizures common", "what to do if", "what to look out for",
 	"warning signs", "for our training", "for training",
 	"how can you tell if", "what are the signs", "signs of an", "risk of", "chances of", "how likely",
 	// already seen to by a doctor: "the doc checked me and said its panic"
@@ -155,15 +155,25 @@ var calmWords = []string{
 	"nurse here", "paramedic here", "as a nurse", "as a paramedic", "er nurse", "icu nurse", "im a nurse",
 }
 
+// normalWords ask whether something is normal: calm for an emergency's
+// words ("is it normal to have a seizure in withdrawal"), but asked of a
+// wish to die or to hurt oneself they tell of the writer's own ("is it
+// normal to want to die during wd or is that just me").
+var normalWords = []string{"is it normal", "a normal part", "is it common", "is this normal", "is that normal"}
+
 // calmAsking: below this, a crisis phrase in a message with calm words is
 // read as asking about danger or telling of it long ago. Tuned on the
 // development sets.
 const calmAsking = 0.25
 
 // calm is a message with words saying its danger is past, denied or asked
-// about, or that names a year gone by ("in 2019").
-func (ix *index) calm(m message) bool {
+// about, or that names a year gone by ("in 2019"). cat is the category its
+// phrase belongs to.
+func (ix *index) calm(m message, cat int) bool {
 	if ix.calmness.any(m.scan.all) {
+		return true
+	}
+	if ix.base.Crisis[cat].Contact == knowledge.ContactEmergency && ix.normal.any(m.scan.all) {
 		return true
 	}
 	for i := 1; i < len(m.scan.all); i++ {
@@ -418,7 +428,7 @@ func (ix *index) safety(m message) risk {
 		// first and the lines close it (see answer). Calm words outweigh
 		// one sentence's score: "I have no thoughts of suicide" alone sounds
 		// like danger to the model, and the whole message tells it better.
-		calm := whole < calmAsking && (denied || ix.calm(m))
+		calm := whole < calmAsking && (denied || ix.calm(m, floor))
 		// The model alone never makes an emergency's words a question
 		// when nothing asks one: "my brother overdosed" may be happening
 		// now, and minutes count.
