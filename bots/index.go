@@ -71,6 +71,7 @@ type index struct {
 	places     map[string][]place           // message.go
 	people     map[string][]place           // message.go
 	scripts    []script                     // message.go
+	language   map[string]*knowledge.Region // message.go
 	afterTown  map[string]*knowledge.Region // message.go
 	typoPlaces map[string]place             // message.go
 	greeting   []phrase
@@ -202,6 +203,7 @@ func newIndex(b *knowledge.Base) *index {
 	ix.places = placesOf(b, false)
 	ix.people = placesOf(b, true)
 	ix.scripts = scriptsOf(b)
+	ix.language = languageOf(b)
 	ix.afterTown = afterTownOf(b)
 	ix.typoPlaces = typoPlacesOf(ix.places)
 	ix.learn(b)

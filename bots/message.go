@@ -258,8 +258,24 @@ func scriptsOf(b *knowledge.Base) []script {
 // written in it, rather than one quoting a word.
 const minScriptLetters = 3
 
-// writtenIn is the region whose script the message is written in, if any.
+// languageOf maps each region's language words, as messages are read, to
+// the region.
+func languageOf(b *knowledge.Base) map[string]*knowledge.Region {
+	out := map[string]*knowledge.Region{}
+	for _, r := range b.Regions {
+		for _, w := range r.Language {
+			out[normaliseN(w, MaxQuestion)] = r
+		}
+	}
+	return out
+}
+
+// writtenIn is the region whose script or language the message is written
+// in, if any.
 func (ix *index) writtenIn(text string) *knowledge.Region {
+	if r := ix.languageIn(text); r != nil {
+		return r
+	}
 	if len(ix.scripts) == 0 || isASCII(text) {
 		return nil
 	}
@@ -274,6 +290,38 @@ func (ix *index) writtenIn(text string) *knowledge.Region {
 		}
 	}
 	return nil
+}
+
+// languageIn is the region whose language words the message holds: two
+// different ones at least, and more than of any other region's, since
+// neighbouring languages share words ("saya" in Malay and Indonesian) and
+// one word may be a loan.
+func (ix *index) languageIn(text string) *knowledge.Region {
+	if len(ix.language) == 0 {
+		return nil
+	}
+	seen := map[string]bool{}
+	count := map[*knowledge.Region]int{}
+	for _, w := range tokens(normaliseN(text, MaxQuestion)) {
+		if r := ix.language[w]; r != nil && !seen[w] {
+			seen[w] = true
+			count[r]++
+		}
+	}
+	var best *knowledge.Region
+	first, second := 0, 0
+	for r, n := range count {
+		switch {
+		case n > first || (n == first && best != nil && r.Code < best.Code):
+			best, first, second = r, n, first
+		case n > second:
+			second = n
+		}
+	}
+	if first < 2 || first == second {
+		return nil
+	}
+	return best
 }
 
 // namedRegion finds the place where the person who needs the help is, if

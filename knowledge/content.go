@@ -239,6 +239,19 @@ func checkPlaces(b *Base, errf func(Position, string, ...any)) {
 			}
 		}
 	}
+	language := map[string]*Region{}
+	for _, r := range b.Regions {
+		for i, w := range r.Language {
+			switch o := language[w]; {
+			case len(words(w)) != 1 || w != strings.ToLower(w):
+				errf(r.AtItem("language", i), "region %s lists %q as a word of its language; list single lowercase words", r.Code, w)
+			case o != nil:
+				errf(r.AtItem("language", i), "the word %q is listed under region %s's language too; a word can point to one region's helplines only", w, o.Code)
+			default:
+				language[w] = r
+			}
+		}
+	}
 	after := map[string]*Region{}
 	for _, r := range b.Regions {
 		for i, a := range r.AfterTown {

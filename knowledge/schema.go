@@ -140,6 +140,11 @@ type Region struct {
 	// their Unicode names, like Thai): a message written in one gets this
 	// region's helplines when it names no place.
 	Scripts []string `yaml:"scripts"`
+	// Language lists everyday words of a language that, among the regions
+	// here, only this region's people write ("nak", "dah" in Malay): a
+	// message with two different ones, and more of them than of any other
+	// region's, gets this region's helplines when it names no place.
+	Language []string `yaml:"language"`
 	// AfterTown are abbreviations of this region's states or provinces
 	// that, right after a town's name, say the town is in this region
 	// ("ipswich qld"). Alone they are too often other words.

@@ -112,6 +112,11 @@ var brokenCases = []struct {
 		{"5:15", `region IE names the script "thai", which is not a Unicode script name`, false},
 		{"5:27", `script "Thai" is listed under region IE too`, false},
 	}},
+	{"language-wrong.yaml", []want{
+		{"5:16", `region IE lists "Dia" as a word of its language; list single lowercase words`, false},
+		{"5:21", `region IE lists "go raibh" as a word of its language`, false},
+		{"5:40", `the word "conas" is listed under region IE's language too`, false},
+	}},
 	{"after-town-wrong.yaml", []want{
 		{"5:18", `region IE has "Cork" in after_town; write one abbreviation in small letters`, false},
 		{"5:24", `region IE has "co cork" in after_town`, false},
