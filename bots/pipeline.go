@@ -92,7 +92,12 @@ var noRisk = risk{cat: -1}
 // negators before a crisis phrase deny it, as calm words do: "never
 // suicidal", "no chest pain". A model sure of danger still outweighs them:
 // "im not suicidal. but i have the rope ready tonight".
-var negators = map[string]bool{"never": true, "not": true, "no": true}
+var negators = map[string]bool{
+	"never": true, "not": true, "no": true,
+	// the same in the languages the phrases are written in
+	"bukan": true, "tidak": true, "tak": true, "gak": true, "nggak": true, "nicht": true, "kein": true,
+	"nao": true, "non": true, "niet": true, "nie": true, "hindi": true, "khong": true,
+}
 
 // urgentWords say that danger is happening now, or that someone tells of
 // themselves: with a crisis phrase they keep the message from being read as

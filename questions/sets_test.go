@@ -100,17 +100,23 @@ var floors = map[string]floor{
 	"dev-10": {helped: 0.96, falseCrisis: 150},
 	// The eleventh: stage ap's 240 everyday, short and long messages in
 	// twelve other languages (Spanish to Thai), 20 each. On arrival 71/239
-	// helped, 46 false crises.
-	"dev-11": {helped: 0.28, falseCrisis: 50},
+	// helped, 46 false crises. With stage ap's 648 topic examples (one per
+	// topic and language, by the same helper) and stage aq's phrases and
+	// ordinary messages: 97/239, 27.
+	"dev-11": {helped: 0.38, falseCrisis: 32},
 	// Stage aq's 240 crises and alarming-but-ordinary messages in the same
 	// twelve languages. On arrival 131/168 crises, 22 false crises of 72.
-	"dev-safety-5": {crisisCaught: 126, falseCrisis: 26},
+	// With stage aq's crisis phrases (866 in those languages) and its 144
+	// ordinary messages as not_crisis examples: 141/168, 23.
+	"dev-safety-5": {crisisCaught: 136, falseCrisis: 28},
 	// Messages naming a place (stage z): the place lists and region rules
 	// are tuned on it. On arrival 264/317 helped, 2 false crisis; with the
 	// models reading messages without their places, a town's state or
 	// country named after it, misspellings with a letter added, short
 	// forms standing alone and 20 more places: 288/317.
-	"dev-country": {helped: 0.89, short: 0.95, crisisCaught: 0, falseCrisis: 4},
+	// Its ceiling rose from 4 to 6 with stages ap and aq, which took 64
+	// false crises off the tuning sets as a whole and added one here.
+	"dev-country": {helped: 0.89, short: 0.95, crisisCaught: 0, falseCrisis: 6},
 	// The current held-out set (the tenth), measured once per change. On
 	// arrival, with the code and knowledge before it (96c0580): 265/283
 	// helped, 17/17 short, 135/140 crisis, 16 false crisis of 402.
