@@ -67,6 +67,7 @@ type index struct {
 
 	crisis     []crisisRule
 	floor      phraseIndex                  // every crisis phrase; owner is the category
+	maybe      phraseIndex                  // every possible-crisis phrase; owner is the category
 	models     *models                      // understand.go
 	places     map[string][]place           // message.go
 	people     map[string][]place           // message.go
@@ -167,6 +168,16 @@ func newIndex(b *knowledge.Base) *index {
 		}
 	}
 	ix.floor = newPhraseIndex(all, cats)
+	all, cats = nil, nil
+	for i, c := range b.Crisis {
+		for _, p := range c.Possible {
+			if ph := ix.phrase(p); len(ph) > 0 {
+				all = append(all, ph)
+				cats = append(cats, i)
+			}
+		}
+	}
+	ix.maybe = newPhraseIndex(all, cats)
 	all, cats = nil, nil
 	for t, ps := range ix.wordSets {
 		all = append(all, ps...)

@@ -83,11 +83,16 @@ func (e *Engine) answer(ix *index, m message, q Question, reg *knowledge.Region)
 	}
 	if risk.possible {
 		r = ix.withCrisisLead(r, ix.base.Crisis[risk.cat], reg, m, risk.likely && !m.asks)
+	} else if risk.maybe >= 0 && r.Kind() != KindAnswer {
+		// "i give up" alone would otherwise be told "I'm not sure I
+		// understood"; "i give up on tapering, is cold turkey bad" is
+		// answered as it is.
+		r = ix.withCrisisLead(r, ix.base.Crisis[risk.maybe], reg, m, false)
 	}
 	return r
 }
 
-var noRisk = risk{cat: -1}
+var noRisk = risk{cat: -1, maybe: -1}
 
 // negators before a crisis phrase deny it, as calm words do: "never
 // suicidal", "no chest pain". A model sure of danger still outweighs them:
@@ -336,6 +341,9 @@ type risk struct {
 	// likely: the model finds danger more likely than not, though not
 	// sure of it ("i wrote letters to my family tonight. just in case").
 	likely bool
+	// maybe: the category of a possible-crisis phrase in a message the
+	// model finds no danger in, or -1.
+	maybe int
 }
 
 // Crisis thresholds on the crisis model's probability that a sentence is a
@@ -416,6 +424,17 @@ func (ix *index) safety(m message) risk {
 		r = risk{cat: cat, possible: true, likely: whole >= crisisLikely}
 	case part >= partPossible:
 		r = risk{cat: partCat, possible: true, likely: part >= partLikely}
+	}
+	if floor < 0 && !r.possible && !r.certain {
+		// A phrase that tells of danger as often as of withdrawal alone
+		// ("i cant take this anymore"); see answer.
+		ix.maybe.eachAt(m.scan.all, func(n, at int) bool {
+			if at > 0 && negators[m.scan.all[at-1]] {
+				return true
+			}
+			r.maybe = ix.maybe.owner[n]
+			return false
+		})
 	}
 	if floor >= 0 && cat >= 0 && whole >= crisisPossible && ix.base.Crisis[floor].Contact == knowledge.ContactEmergency &&
 		ix.base.Crisis[cat].Contact == knowledge.ContactCrisis && ix.wishes.any(m.scan.all) {

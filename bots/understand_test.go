@@ -200,6 +200,8 @@ func TestCrisisTiers(t *testing.T) {
 		{"a threat to kill and then die is a crisis, told by the one threatened", "my boyfriend says hell kill me and then himself if i go to my sisters", "crisis:harm-to-others", false, false, true},
 		{"swallowing all the pills is an overdose: the emergency number first", "i swallowed all my pills about 20 minutes ago", "crisis:overdose", true, false, true},
 		{"an idiom of laughing is no crisis", "nearly killed myself laughing at that, anyway is kratom legal in florida", "topic", false, true, false},
+		{"distress alone, unclear what about, leads with the crisis line, not 'not sure I understood'", "i cant take this anymore", "possible-crisis:suicide", false, false, true},
+		{"the same words about a question with an answer get the answer", "i give up on tapering, is cold turkey that bad", "topic", false, true, false},
 		{"an idiom with no phrase is ordinary", "this withdrawal is killing me, how long does it last", "topic", false, true, false},
 		{"an ordinary long post stays ordinary", "My best friend told me she uses kratom every day. She made me promise not to tell anyone. I'm scared for her but I don't want to lose her trust. What can I do as a friend?", "topic", false, true, false},
 	}

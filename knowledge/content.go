@@ -339,6 +339,7 @@ func checkVocabularyUsed(b *Base, warnf func(Position, string, ...any)) {
 	}
 	for _, c := range b.Crisis {
 		look(c.Phrases...)
+		look(c.Possible...)
 	}
 	tr := b.Triggers
 	for _, l := range [][]string{tr.Greeting, tr.Thanks, tr.Help, tr.Dosing} {

@@ -172,6 +172,10 @@ type CrisisCategory struct {
 	// the one who must act, not the one at risk. Empty: Message.
 	SomeoneElse string   `yaml:"someone_else"`
 	Phrases     []string `yaml:"phrases"`
+	// Possible are phrases that often tell of this danger but as often of
+	// withdrawal alone ("i cant take this anymore"): the reply leads with
+	// the line and still answers, as for any possible crisis.
+	Possible []string `yaml:"possible"`
 	// Examples are crisis messages in people's own words, for the crisis
 	// model to learn from; phrases stay as the floor.
 	Examples []string `yaml:"examples"`
