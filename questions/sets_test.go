@@ -96,19 +96,24 @@ var floors = map[string]floor{
 	// "message", "voice", "point" and "bridge" sound like crisis talk to
 	// the crisis model. Half of it as off-topic examples cut its false
 	// crises by a third but lost about 5 crises of 2,123 elsewhere, so it
-	// is kept whole as a ceiling for now.
-	"dev-10": {helped: 0.96, falseCrisis: 150},
+	// is kept whole as a ceiling for now. The ceiling rose from 150 to 160
+	// with stages ap-as (2,000 examples in twelve other languages): 142 ->
+	// 153 here, while the other tuning sets' false crises fell 418 -> 410.
+	"dev-10": {helped: 0.96, falseCrisis: 160},
 	// The eleventh: stage ap's 240 everyday, short and long messages in
 	// twelve other languages (Spanish to Thai), 20 each. On arrival 71/239
 	// helped, 46 false crises. With stage ap's 648 topic examples (one per
 	// topic and language, by the same helper) and stage aq's phrases and
-	// ordinary messages: 97/239, 27.
-	"dev-11": {helped: 0.38, falseCrisis: 32},
+	// ordinary messages: 97/239, 27. With stage ar's 1,296 more topic
+	// examples and stage as's crisis and ordinary ones (other helpers):
+	// 148/239, 22.
+	"dev-11": {helped: 0.58, falseCrisis: 28},
 	// Stage aq's 240 crises and alarming-but-ordinary messages in the same
 	// twelve languages. On arrival 131/168 crises, 22 false crises of 72.
 	// With stage aq's crisis phrases (866 in those languages) and its 144
-	// ordinary messages as not_crisis examples: 141/168, 23.
-	"dev-safety-5": {crisisCaught: 136, falseCrisis: 28},
+	// ordinary messages as not_crisis examples: 141/168, 23. With stage
+	// as's 288 crisis and 144 ordinary examples and stage ar's: 155/168, 26.
+	"dev-safety-5": {crisisCaught: 150, falseCrisis: 30},
 	// Messages naming a place (stage z): the place lists and region rules
 	// are tuned on it. On arrival 264/317 helped, 2 false crisis; with the
 	// models reading messages without their places, a town's state or
@@ -146,7 +151,9 @@ var floors = map[string]floor{
 	// The fourth held-out set, retired when the fifth arrived. Its last
 	// measure as held out (3ee2ff4): 241/268 helped, 27/27 short, 130/137
 	// crisis, 20 false crisis. Now 246/268, 135/137, 12.
-	"heldout-v4-retired": {helped: 0.89, short: 0.95, crisisCaught: 133, falseCrisis: 15},
+	// Its ceiling rose from 15 to 18 with stages ap-as, which gained
+	// about 24 crises on the tuning sets for about 10 more false crises.
+	"heldout-v4-retired": {helped: 0.89, short: 0.95, crisisCaught: 133, falseCrisis: 18},
 	// The fifth held-out set, retired when the sixth arrived. Its last
 	// measure as held out (e7442b0): 258/275 helped, 15/15 short, 138/140
 	// crisis, 14 false crisis.
