@@ -425,6 +425,7 @@ func (ix *index) safety(m message) risk {
 	case part >= partPossible:
 		r = risk{cat: partCat, possible: true, likely: part >= partLikely}
 	}
+	r.maybe = -1 // the literals above leave it 0, a category
 	if floor < 0 && !r.possible && !r.certain {
 		// A phrase that tells of danger as often as of withdrawal alone
 		// ("i cant take this anymore"); see answer.
