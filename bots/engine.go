@@ -353,6 +353,9 @@ func (ix *index) smallTalk(all []string, reg *knowledge.Region) (Reply, bool) {
 		// thanks before help: "that helped" is thanks, though its
 		// "helped" is help's word too.
 		{ix.thanks, IntentThanks, m.Thanks, nil},
+		// a plea before the menu's "help": "help me" may come from someone
+		// in danger as well as from someone who wants to stop
+		{ix.plea, IntentPossibleCrisis, m.Plea, menu()},
 		{ix.help, IntentHelp, m.Help, menu()},
 		{ix.greeting, IntentGreeting, m.Greeting, menu()},
 	} {
@@ -366,6 +369,9 @@ func (ix *index) smallTalk(all []string, reg *knowledge.Region) (Reply, bool) {
 				rest = true
 			}
 		}
+		if !rest && st.intent == IntentPossibleCrisis {
+			return ix.pleaReply(reg), true
+		}
 		if !rest {
 			text := st.text
 			if strings.TrimSpace(text) == "" {
@@ -376,6 +382,28 @@ func (ix *index) smallTalk(all []string, reg *knowledge.Region) (Reply, bool) {
 	}
 	return Reply{}, false
 }
+
+// pleaReply answers "help me" said alone: the crisis line first, as for any
+// possible danger, then an invitation to say more and the menu.
+func (ix *index) pleaReply(reg *knowledge.Region) Reply {
+	r := ix.crisisLead(knowledge.ContactCrisis, reg)
+	cat := "suicide"
+	for _, c := range ix.base.Crisis {
+		if c.Contact == knowledge.ContactCrisis {
+			cat = c.ID
+			break
+		}
+	}
+	r.intent = Intent(string(IntentPossibleCrisis) + ":" + cat)
+	r.body = knowledge.Paragraphs(orDefault(ix.base.Messages.Plea, plea))
+	r.suggestions = menu()
+	return r
+}
+
+// plea is the built-in text for "help me" said alone.
+const plea = `I'm here, and I'm glad you wrote. Tell me what's going on, in your own words: how you're feeling, what's happening with kratom or 7-OH, or who you're worried about.
+
+If you might not be safe, please use the line above now. To talk to someone about using or stopping, the helpline below is free and confidential.`
 
 func (ix *index) simple(intent Intent, text string, reg *knowledge.Region, sug []Suggestion) Reply {
 	return Reply{kind: KindAnswer, intent: intent, body: knowledge.Paragraphs(text), suggestions: sug, referral: referral(reg)}

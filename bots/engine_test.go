@@ -47,6 +47,9 @@ func TestSmallTalk(t *testing.T) {
 		{"thanks that helped a lot", IntentThanks, "You're welcome"},
 		{"that helped", IntentThanks, "You're welcome"},
 		{"help", IntentHelp, "in your own words"},
+		// the plea's own words follow the crisis line it leads with
+		{"help me", "possible-crisis:suicide", "Tell me what's going on"},
+		{"someone please help me", "possible-crisis:suicide", "Tell me what's going on"},
 	}
 	for _, tt := range tests {
 		r := ask(t, e, tt.q, "")

@@ -78,6 +78,7 @@ type index struct {
 	greeting   []phrase
 	thanks     []phrase
 	help       []phrase
+	plea       []phrase // "help me", "i need help": the crisis line leads
 	bot        []phrase
 	dosing     phraseIndex
 	urgency    phraseIndex // words that say danger is happening now
@@ -194,10 +195,11 @@ func newIndex(b *knowledge.Base) *index {
 	ix.greeting = ix.phrases(tr.Greeting)
 	ix.thanks = ix.phrases(tr.Thanks)
 	ix.help = ix.phrases(tr.Help)
+	ix.plea = ix.phrases(tr.Plea)
 	ix.bot = ix.phrases(tr.Bot)
 	dosing := ix.phrases(tr.Dosing)
 	ix.dosing = newPhraseIndex(dosing, nil)
-	for _, set := range [][]phrase{ix.greeting, ix.thanks, ix.help, ix.bot, dosing} {
+	for _, set := range [][]phrase{ix.greeting, ix.thanks, ix.help, ix.plea, ix.bot, dosing} {
 		for _, p := range set {
 			for _, s := range p {
 				ix.known[s] = true

@@ -201,6 +201,9 @@ func TestCrisisTiers(t *testing.T) {
 		{"an idiom of laughing is no crisis", "nearly killed myself laughing at that, anyway is kratom legal in florida", "topic", false, true, false},
 		{"distress alone, unclear what about, leads with the crisis line, not 'not sure I understood'", "i cant take this anymore", "possible-crisis:suicide", false, false, true},
 		{"the same words about a question with an answer get the answer", "i give up on tapering, is cold turkey that bad", "topic", false, true, false},
+		{"a plea for help alone may come from someone in danger: the crisis line leads", "help me", "possible-crisis:suicide", false, false, true},
+		{"a plea with punctuation is the same plea", "i need help!!", "possible-crisis:suicide", false, false, true},
+		{"a plea beside a question gets the answer", "help me i cant sleep since i quit", "topic", false, true, false},
 		{"an idiom with no phrase is ordinary", "this withdrawal is killing me, how long does it last", "topic", false, true, false},
 		{"an ordinary long post stays ordinary", "My best friend told me she uses kratom every day. She made me promise not to tell anyone. I'm scared for her but I don't want to lose her trust. What can I do as a friend?", "topic", false, true, false},
 	}

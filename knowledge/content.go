@@ -342,7 +342,7 @@ func checkVocabularyUsed(b *Base, warnf func(Position, string, ...any)) {
 		look(c.Possible...)
 	}
 	tr := b.Triggers
-	for _, l := range [][]string{tr.Greeting, tr.Thanks, tr.Help, tr.Dosing} {
+	for _, l := range [][]string{tr.Greeting, tr.Thanks, tr.Help, tr.Plea, tr.Dosing} {
 		look(l...)
 	}
 	for _, t := range b.Topics {

@@ -222,6 +222,10 @@ type Messages struct {
 	// PossibleCrisis, when danger is likely and the message asks nothing,
 	// and leads into the answer. Empty: a built-in text.
 	LikelyCrisis string `yaml:"likely_crisis"`
+	// Plea answers "help me" or "i need help" with nothing else said: it
+	// follows the crisis line, since the bot cannot tell a person in danger
+	// from one who wants to stop using. Empty: a built-in text.
+	Plea string `yaml:"plea"`
 }
 
 // Triggers are the words that mark small talk and dosing questions.
@@ -230,6 +234,9 @@ type Triggers struct {
 	Greeting []string `yaml:"greeting"`
 	Thanks   []string `yaml:"thanks"`
 	Help     []string `yaml:"help"`
+	// Plea are the ways people ask for help with nothing else said ("help
+	// me", "i need help"); "help" alone asks for the menu.
+	Plea []string `yaml:"plea"`
 	// Bot are the ways people ask whether they talk to a person.
 	Bot    []string `yaml:"bot"`
 	Dosing []string `yaml:"dosing"`

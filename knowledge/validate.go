@@ -256,6 +256,12 @@ func validate(b *Base, dir string) Problems {
 		}
 		checkText(fmt.Sprintf("the %q message", key), text, func(off int) Position { return m.AtText(key, text, off) }, errf)
 	}
+	// The optional texts reach people too, so they are held to the same
+	// rules: no doses, no helpline numbers of their own.
+	for _, kt := range [][2]string{{"thanks", m.Thanks}, {"greeting", m.Greeting}, {"bot", m.Bot}, {"fallback_long", m.FallbackLong}, {"possible_crisis", m.PossibleCrisis}, {"possible_emergency", m.PossibleEmergency}, {"likely_crisis", m.LikelyCrisis}, {"plea", m.Plea}, {"privacy_store", m.PrivacyStore}} {
+		key, text := kt[0], kt[1]
+		checkText(fmt.Sprintf("the %q message", key), text, func(off int) Position { return m.AtText(key, text, off) }, errf)
+	}
 	if strings.TrimSpace(m.PrivacyStore) == "" && m.Pos.File != "" {
 		warnf(m.Pos, "messages has no \"privacy_store\" text; when the feedback store is on, /privacy will use a built-in text, so add 'privacy_store: |' in your own words")
 	}
