@@ -1,6 +1,7 @@
 package bots
 
 import (
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -20,6 +21,7 @@ type message struct {
 	asks      bool       // a sentence of it asks something (see asksSomething)
 	danger    bool       // safety found danger possible (see Engine.answer)
 	other     bool       // tells of someone else's danger (see aboutSomeoneElse)
+	adult     bool       // tells of a grown son or daughter (see aboutAnAdult)
 }
 
 // readMessage normalises and tokenises a message, and splits it into
@@ -46,6 +48,7 @@ func (ix *index) readMessage(text string) message {
 	}
 	m.asks = asksSomething(full, ss)
 	m.other = aboutSomeoneElse(toks)
+	m.adult = aboutAnAdult(toks)
 	m.long = len(m.sentences) >= 3 || (len(m.sentences) == 2 && len(m.whole.content) >= 10)
 	m.whole.raw = featurize(m.whole.words, m.whole.all, m.whole.content, nil)
 	for i := range m.sentences {
@@ -827,6 +830,91 @@ func looksLikeFollowUp(a analysis) bool {
 	}
 	return false
 }
+
+// aboutAnAdult says the message tells of a grown son or daughter: "my son
+// is 28", "our 30 year old daughter", "daughter (24)", "adult son", "in his
+// 20s". A topic for parents of teenagers gives way to its for_adults topic.
+// "son is 20 days off kratom" and "my son takes 25 pills" give no age.
+func aboutAnAdult(ws []string) bool {
+	child := func(i int) bool { return i >= 0 && i < len(ws) && childWords[ws[i]] }
+	near := func(i, before, after int) bool {
+		for j := i - before; j <= i+after; j++ {
+			if j != i && child(j) {
+				return true
+			}
+		}
+		return false
+	}
+	for i, w := range ws {
+		if (w == "adult" || w == "grown") && (child(i+1) || child(i+2)) {
+			return true
+		}
+		if (w == "his" || w == "her" || w == "their") && i > 0 && ws[i-1] == "in" && i+1 < len(ws) && adultDecades[ws[i+1]] {
+			return true
+		}
+		age, unit := adultAge(w)
+		if age == 0 {
+			continue
+		}
+		next := ""
+		if i+1 < len(ws) {
+			next = ws[i+1]
+		}
+		if ageUnits[next] {
+			unit = true
+		}
+		if notAges[next] {
+			continue
+		}
+		prev := ""
+		if i > 0 {
+			prev = ws[i-1]
+		}
+		switch {
+		case unit && near(i, 1, 4): // "my 23 year old son", "son 24yo"
+			return true
+		case child(i - 1): // "daughter (24)", "my son 28 lives at home"
+			return true
+		case ageVerbs[prev] && near(i, 4, 0): // "my son is 28", "grandson just turned 19"
+			return true
+		}
+	}
+	return false
+}
+
+// adultAge reads an age of 18 or more from a word: "28", or "28yo" with
+// its unit.
+func adultAge(w string) (age int, unit bool) {
+	for _, suf := range []string{"yo", "yrs", "yr", "y"} {
+		if n, ok := strings.CutSuffix(w, suf); ok && n != "" {
+			w, unit = n, true
+			break
+		}
+	}
+	n, err := strconv.Atoi(w)
+	if err != nil || n < 18 || n > 99 {
+		return 0, false
+	}
+	return n, unit
+}
+
+var (
+	childWords = map[string]bool{"son": true, "sons": true, "daughter": true, "daughters": true, "kid": true, "kids": true,
+		"child": true, "children": true, "boy": true, "girl": true, "stepson": true, "stepdaughter": true,
+		"grandson": true, "granddaughter": true, "grandkid": true, "grandchild": true}
+	// ageUnits follow an age: "23 year old", "24 yrs".
+	ageUnits = map[string]bool{"year": true, "years": true, "yr": true, "yrs": true, "yo": true}
+	// notAges follow a number that is not an age: "20 days off", "25 pills".
+	notAges = map[string]bool{"day": true, "days": true, "week": true, "weeks": true, "month": true, "months": true,
+		"hour": true, "hours": true, "hrs": true, "minutes": true, "mins": true, "g": true, "gs": true, "grams": true,
+		"gram": true, "mg": true, "pills": true, "caps": true, "capsules": true, "shots": true, "times": true,
+		"dollars": true, "bucks": true, "percent": true, "kg": true, "lbs": true, "pounds": true, "miles": true, "km": true}
+	// ageVerbs come before an age: "is 28", "turned 19".
+	ageVerbs = map[string]bool{"is": true, "hes": true, "shes": true, "turned": true, "turns": true, "aged": true,
+		"age": true, "now": true, "almost": true, "nearly": true, "just": true, "was": true}
+	adultDecades = map[string]bool{"20s": true, "30s": true, "40s": true, "50s": true, "twenties": true,
+		"thirties": true, "forties": true, "fifties": true}
+)
 
 // aboutSomeoneElse says the message tells of another person's danger ("my
 // husband keeps talking about death", "my friend said she wants to kill

@@ -275,6 +275,9 @@ func (e *Engine) ordinary(ix *index, m message, q Question, reg *knowledge.Regio
 		return ix.unsure(reg, m, u)
 	}
 	t := ix.forRegion(ix.topics[u.topic], reg, m.named)
+	if o, ok := ix.base.Topic(t.ForAdults); ok && m.adult {
+		t = o
+	}
 	e.chats.remember(q.Chat, t.ID)
 	r := ix.topicReply(t, reg)
 	if amounts {

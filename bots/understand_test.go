@@ -609,3 +609,47 @@ func TestOtherLanguages(t *testing.T) {
 		}
 	}
 }
+
+// A parent of a grown son or daughter is not the parent of a teenager: the
+// teenager's article speaks of school and house rules.
+func TestAGrownSonOrDaughterIsNotATeenager(t *testing.T) {
+	e, _ := shipped(t)
+	tests := []struct{ q, topic string }{
+		{"my son is 28 and uses kratom every day, what can i do", "helping-a-loved-one"},
+		{"my 30 year old daughter is hooked on kratom what do i do", "helping-a-loved-one"},
+		{"our daughter (24) uses kratom, how can we help her", "helping-a-loved-one"},
+		{"my grown son uses kratom every day, how do i help", "helping-a-loved-one"},
+		{"my son is in his 30s and cant stop using kratom, how do i help him", "helping-a-loved-one"},
+		{"my 16 year old son uses kratom", "parents-of-teens"},
+		{"found kratom in my 15yo daughters room", "parents-of-teens"},
+	}
+	for _, tt := range tests {
+		if r := ask(t, e, tt.q, ""); r.Topic() != tt.topic {
+			t.Errorf("%q got %q, want %q", tt.q, r.Topic(), tt.topic)
+		}
+	}
+}
+
+func TestAboutAnAdult(t *testing.T) {
+	tests := []struct {
+		q    string
+		want bool
+	}{
+		{"my son is 28", true},
+		{"my 23 year old son", true},
+		{"daughter 24 lives with us", true},
+		{"grandson just turned 19", true},
+		{"my 25yo son", true},
+		{"adult children", true},
+		{"she is in her twenties", true},
+		{"my son is 16", false},
+		{"son is 20 days off kratom", false},
+		{"my son takes 25 pills", false},
+		{"i am 28 and my son is worried", false},
+	}
+	for _, tt := range tests {
+		if got := aboutAnAdult(tokens(tt.q)); got != tt.want {
+			t.Errorf("aboutAnAdult(%q) = %v, want %v", tt.q, got, tt.want)
+		}
+	}
+}

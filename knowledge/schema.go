@@ -94,8 +94,12 @@ type Topic struct {
 	// topic (the law in other countries).
 	ForRegions []string `yaml:"for_regions"`
 	Elsewhere  string   `yaml:"elsewhere"`
-	Sources    []Source `yaml:"sources"`
-	Reviewed   string   `yaml:"reviewed"`
+	// ForAdults is the topic that answers instead when the message tells of
+	// a grown son or daughter ("my son is 28"): the teenager's article is
+	// not for them.
+	ForAdults string   `yaml:"for_adults"`
+	Sources   []Source `yaml:"sources"`
+	Reviewed  string   `yaml:"reviewed"`
 }
 
 // Paragraphs splits the answer at blank lines, trimmed, without empty ones.

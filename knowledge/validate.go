@@ -173,6 +173,13 @@ func validate(b *Base, dir string) Problems {
 	checkPlaces(b, errf)
 	for _, t := range b.Topics {
 		checkElsewhere(t, ids, codes, errf)
+		if t.ForAdults != "" {
+			if t.ForAdults == t.ID {
+				errf(t.At("for_adults"), "topic %q names itself as 'for_adults'; name the topic for grown sons and daughters, like helping-a-loved-one", t.ID)
+			} else if ids[t.ForAdults] == nil {
+				errf(t.At("for_adults"), "'for_adults' of %q names topic %q, which does not exist; check the spelling", t.ID, t.ForAdults)
+			}
+		}
 	}
 	if b.DefaultRegion == "" {
 		errf(folder, "no default_region is set; add 'default_region: US' to the regions file")

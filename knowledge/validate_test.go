@@ -48,6 +48,7 @@ var brokenCases = []struct {
 	{"kind-unknown.yaml", []want{{"5:11", `kind "symptoms" of topic "nightmares" is not known; use symptom, treatment or faq`, false}}},
 	{"related-missing.yaml", []want{{"8:22", `lists related topic "restles-legs", which does not exist`, false}}},
 	{"elsewhere-missing.yaml", []want{{"9:16", `'elsewhere' of "law-at-home" names topic "law-abroud", which does not exist`, false}}},
+	{"for-adults-missing.yaml", []want{{"8:17", `'for_adults' of "teen-parents" names topic "helping-a-loved-onee", which does not exist`, false}}},
 	{"for-regions-unknown.yaml", []want{{"8:18", `topic "law-at-home" has 'for_regions' but no 'elsewhere'`, false}}},
 	{"empty-title.yaml", []want{{"4:12", `topic "nightmares" has no title`, false}}},
 	{"title-too-long.yaml", []want{{"4:12", `is 120 characters; keep it under 100`, false}}},
