@@ -75,6 +75,7 @@ type index struct {
 	language   map[string]*knowledge.Region // message.go
 	afterTown  map[string]*knowledge.Region // message.go
 	typoPlaces map[string]place             // message.go
+	typoJoined map[string][]string          // message.go: typoPlaces from places of two words, with the words
 	greeting   []phrase
 	thanks     []phrase
 	help       []phrase
@@ -218,7 +219,7 @@ func newIndex(b *knowledge.Base) *index {
 	ix.scripts = scriptsOf(b)
 	ix.language = languageOf(b)
 	ix.afterTown = afterTownOf(b)
-	ix.typoPlaces = typoPlacesOf(ix.places)
+	ix.typoPlaces, ix.typoJoined = typoPlacesOf(ix.places)
 	ix.learn(b)
 	for s := range ix.known {
 		if len(s) < 4 {

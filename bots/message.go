@@ -163,17 +163,24 @@ const minTypoPlace = 8
 // minTypoPlace letters or more (a letter left out, two letters swapped:
 // "melborne", "sheffeild", "vancover") to the place. A misspelling that is
 // itself a place, or that two regions' places share, is left out.
-func typoPlacesOf(places map[string][]place) map[string]place {
-	out := map[string]place{}
+func typoPlacesOf(places map[string][]place) (out map[string]place, joined map[string][]string) {
+	out, joined = map[string]place{}, map[string][]string{}
 	shared := map[string]bool{}
 	for _, ps := range places {
 		for _, p := range ps {
-			if len(p.words) != 1 || len(p.words[0]) < minTypoPlace || !isASCII(p.words[0]) {
+			// "kualalumpur", "chaingmai": a place of several words is
+			// misspelt as one word too (see namedRegion for two)
+			w := strings.Join(p.words, "")
+			if len(w) < minTypoPlace || !isASCII(w) {
 				continue
 			}
-			w := p.words[0]
 			var vs []string
-			for i := range w {
+			last := len(w)
+			if len(p.words) > 1 {
+				// not the last letter: "the state" is no misspelt "the states"
+				vs, last = append(vs, w), len(w)-1
+			}
+			for i := range last {
 				vs = append(vs, w[:i]+w[i+1:])
 			}
 			for i := 0; i+1 < len(w); i++ {
@@ -189,13 +196,16 @@ func typoPlacesOf(places map[string][]place) map[string]place {
 					shared[v] = true
 				}
 				out[v] = place{[]string{v}, p.region}
+				if len(p.words) == 2 {
+					joined[v] = p.words
+				}
 			}
 		}
 	}
 	for v := range shared {
 		delete(out, v)
 	}
-	return out
+	return out, joined
 }
 
 // topicsUse says a stem is in some topic's text.
@@ -378,6 +388,15 @@ func (ix *index) namedRegion(text string) (r *knowledge.Region, forThem bool) {
 			// places too ("brisbaine").
 			if p, ok := ix.typoPlace(ws[i]); ok && !ix.topicsUse(stem(ws[i])) {
 				cands = []place{p}
+			}
+		}
+		if len(cands) == 0 && i+1 < len(ws) {
+			// a place of two words with one misspelt: "chaing mai", "kula
+			// lumpur"; not when the misspelling is short or a word ("god
+			// coast", "broken ill")
+			typo := func(w string) bool { return len(w) >= 4 && !englishWord(w) }
+			if o := ix.typoJoined[ws[i]+ws[i+1]]; o != nil && (ws[i] == o[0] && typo(ws[i+1]) || ws[i+1] == o[1] && typo(ws[i])) {
+				cands = []place{{ws[i : i+2], ix.typoPlaces[ws[i]+ws[i+1]].region}}
 			}
 		}
 		for _, p := range cands { // each one's words are all at ws[i:]
@@ -669,6 +688,9 @@ func whereNow(ws []string, i, end int) (score int, relative bool) {
 			return 2, false
 		}
 	}
+	if movedFromTo(ws, i) {
+		return 2, false
+	}
 	for _, seq := range hereBefore {
 		if endsWith(seq) {
 			return 1, false
@@ -679,6 +701,22 @@ func whereNow(ws []string, i, end int) (score int, relative bool) {
 	}
 	return 0, false
 }
+
+// movedFromTo says the place at ws[i] ends a move: "moved from vancouver to
+// austin", "relocated from perth wa to leeds".
+func movedFromTo(ws []string, i int) bool {
+	if i < 3 || ws[i-1] != "to" {
+		return false
+	}
+	for j := i - 3; j >= 1 && j >= i-6; j-- {
+		if ws[j] == "from" {
+			return moveWords[ws[j-1]]
+		}
+	}
+	return false
+}
+
+var moveWords = map[string]bool{"moved": true, "relocated": true, "moving": true, "emigrated": true, "came": true, "transferred": true}
 
 // relativeBefore says a relative is named just before the place at ws[i]:
 // "my brother in philly", "my cousin lives in texas", "my son's at uni in

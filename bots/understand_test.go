@@ -28,6 +28,12 @@ func TestRegionNamedInTheMessage(t *testing.T) {
 		{"the chat's own region again says nothing", "im in sydney and cant sleep", "AU", "AU", ""},
 		{"no place", "cant sleep since i quit", "UK", "UK", ""},
 		{"a region's name that is no place", "is there an international helpline for kratom", "", "US", ""},
+		{"a move from one place to another is to the second", "moved from vancouver to austin 2 yrs ago and quitting now", "", "US", ""},
+		{"a city of two words typed as one", "living in kualalumpur, cant sleep", "", "MY", "Showing Malaysia helplines; /region to change."},
+		{"a city of two words with one misspelt", "chaing mai, everything aches, day 3 off kratom", "", "TH", "Showing Thailand helplines; /region to change."},
+		{"two words that only look like a misspelt place", "the old coast road, cant sleep", "", "US", ""},
+		{"a New Zealander", "kiwi here, how long does withdrawal last", "", "INTL", "/region to change."},
+		{"a county said with in", "i live in a small village in devon, is kratom an opioid", "", "UK", "Showing United Kingdom helplines; /region to change."},
 		{"where the writer lives now, not where they are from", "im from texas but living in toronto now, is kratom legal here", "", "CA", "Showing Canada helplines; /region to change."},
 		{"the place of the relative who needs the help, not the writer's", "my cousin in leeds is hooked on kratom and i'm over here in texas, how do i help him", "", "UK", "Showing United Kingdom helplines, for where they are; /region to set yours."},
 		{"a relative further from the place", "My son's at uni in Bristol and I'm living in Spain. Where can he get support over there?", "", "UK", "Showing United Kingdom helplines, for where they are; /region to set yours."},
@@ -119,6 +125,21 @@ func TestTypoPlacesAreNotWords(t *testing.T) {
 		}
 		if p, ok := ix.typoPlace(w); ok {
 			t.Errorf("the word %q is read as a misspelling of a place in %s; add it to wordsNotTypos", w, p.region.Code)
+		}
+	}
+	// two words read as a place of two misspelt: "chaing mai"
+	words := map[string]bool{}
+	for _, w := range strings.Fields(strings.ToLower(string(raw))) {
+		words[w] = len(w) > 1 || w == "a" || w == "i"
+	}
+	for v, place := range ix.typoJoined {
+		for i := 1; i < len(v); i++ {
+			if !words[v[:i]] || !words[v[i:]] || v[:i] == place[0] && v[i:] == place[1] || len(ix.places[v[i:]]) > 0 {
+				continue
+			}
+			if m, _ := ix.namedRegion(v[:i] + " " + v[i:]); m != nil && m.Code != "US" {
+				t.Errorf("the words %q %q are read as a misspelling of a place in %s", v[:i], v[i:], m.Code)
+			}
 		}
 	}
 }
