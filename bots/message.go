@@ -869,6 +869,29 @@ func looksLikeFollowUp(a analysis) bool {
 	return false
 }
 
+// bareFollowUp is a short question with no words of its own beyond a
+// question word or a place: "why", "how come?", "scotland too?". Small
+// talk ("ok", "thanks") is none.
+func bareFollowUp(a analysis, text string) bool {
+	if len(a.all) == 0 || len(a.all) > 4 {
+		return false
+	}
+	if len(a.content) > 0 {
+		return false
+	}
+	if strings.HasSuffix(strings.TrimSpace(text), "?") {
+		return true
+	}
+	for _, w := range a.words { // a.all holds stems: "whi"
+		if bareQuestions[w] {
+			return true
+		}
+	}
+	return false
+}
+
+var bareQuestions = map[string]bool{"why": true, "how": true, "when": true, "really": true, "too": true, "also": true}
+
 // aboutAnAdult says the message tells of a grown son or daughter: "my son
 // is 28", "our 30 year old daughter", "daughter (24)", "adult son", "in his
 // 20s". A topic for parents of teenagers gives way to its for_adults topic.

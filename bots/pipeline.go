@@ -246,7 +246,7 @@ func (e *Engine) ordinary(ix *index, m message, q Question, reg *knowledge.Regio
 		// A message that may tell of danger is read in the light of the
 		// last topic only when it refers back: "i have pills and im
 		// thinking of taking them all" is not about "is kratom legal?".
-		if last, ok := e.chats.last(q.Chat); ok && (looksLikeFollowUp(a) || (!u.confident && (!m.danger || m.asks || len(a.words) <= 8) && ix.knowsAWord(a))) {
+		if last, ok := e.chats.last(q.Chat); ok && (looksLikeFollowUp(a) || bareFollowUp(a, q.Text) || (!u.confident && (!m.danger || m.asks || len(a.words) <= 8) && ix.knowsAWord(a))) {
 			if t, ok := ix.base.Topic(last); ok {
 				ctxMsg := ix.readMessage(t.Title + ". " + strings.Join(a.words, " "))
 				ctxMsg.long = false
@@ -255,6 +255,10 @@ func (e *Engine) ordinary(ix *index, m message, q Question, reg *knowledge.Regio
 				// adderall" names its own topic.
 				if c := ix.understand(ctxMsg); c.confident && (!u.confident || (u.p < followUpDoubt && c.p > u.p)) {
 					u = c
+				} else if i := slices.Index(ix.topics, t); i >= 0 && !u.confident && bareFollowUp(a, q.Text) {
+					// "why", "scotland too?": nothing but a question word
+					// or a place, so the question is the last one's
+					u = understood{topic: i, confident: true, p: 1}
 				}
 			}
 		}

@@ -366,6 +366,35 @@ func TestFollowUpReadInTheChatsContext(t *testing.T) {
 	}
 }
 
+// A follow-up of nothing but a question word or a place asks the last
+// question again, for that place; small talk stays small talk.
+func TestBareFollowUpKeepsTheLastTopic(t *testing.T) {
+	e, _ := shipped(t)
+	tests := []struct{ before, q, want string }{
+		{"should i taper kratom instead of just stopping", "why", "quitting-cold-turkey"},
+		{"is kratom legal in the UK", "scotland too?", "legal-outside-us"},
+		{"is kratom legal in ohio", "in texas?", "is-it-legal"},
+		{"cant sleep since i quit", "how come?", "sleep"},
+		{"cant sleep since i quit", "thanks", ""},
+	}
+	for _, tt := range tests {
+		chat := "bare " + tt.before + tt.q
+		if _, err := e.Answer(context.Background(), Question{Text: tt.before, Chat: chat}); err != nil {
+			t.Fatal(err)
+		}
+		r, err := e.Answer(context.Background(), Question{Text: tt.q, Chat: chat})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if r.Topic() != tt.want {
+			t.Errorf("after %q, %q got %s/%q, want %q", tt.before, tt.q, r.Intent(), r.Topic(), tt.want)
+		}
+	}
+	if r := ask(t, e, "why", ""); r.Kind() != KindFallback {
+		t.Errorf("\"why\" with nothing before it got %s/%s", r.Kind(), r.Topic())
+	}
+}
+
 func TestChatMemoryIsBounded(t *testing.T) {
 	var c chatMemory
 	for i := 0; i < memoryCap+500; i++ {
