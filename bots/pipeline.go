@@ -104,6 +104,25 @@ var negators = map[string]bool{
 	"nao": true, "non": true, "niet": true, "nie": true, "hindi": true, "khong": true,
 }
 
+// deniedAt says a negator comes just before the phrase at ws[at], or
+// before one or two small words leading to it: "never suicidal", "not
+// having a seizure", "no sign of an overdose".
+func deniedAt(ws []string, at int) bool {
+	for j := at - 1; j >= 0 && j >= at-3; j-- {
+		if negators[ws[j]] {
+			return true
+		}
+		if !denialFillers[ws[j]] {
+			return false
+		}
+	}
+	return false
+}
+
+// denialFillers may stand between a negator and the phrase it denies. As
+// stems: the scan's words are stemmed ("having" is "have").
+var denialFillers = map[string]bool{"a": true, "an": true, "any": true, "have": true, "had": true, "sign": true, "of": true, "feel": true}
+
 // urgentWords say that danger is happening now, or that someone tells of
 // themselves: with a crisis phrase they keep the message from being read as
 // a question about danger ("overdose on 7oh what do i do"). A missing one
@@ -138,6 +157,10 @@ var calmWords = []string{
 	"long time ago", "long ago", "when i was a kid", "when i was young", "as a teen", "as a kid",
 	"back then", "back in the day", "yrs ago", "years back", "in the 70s", "in the 80s", "in the 90s",
 	"in the 2000s",
+	// no longer so: "used to think about ending it... havent in over a year"
+	"used to think about", "havent in", "have not in", "in over a year", "in over a month", "in years",
+	// asking whether something heard is so
+	"is it true", "i heard that", "i read that",
 	// safe now, in the person's own words
 	"im safe", "i am safe", "not in any danger", "not in danger", "not suicidal", "not an emergency", "no emergency", "nothing happening",
 	"not going to hurt myself", "not gonna hurt myself", "not thinking of hurting myself",
@@ -365,10 +388,14 @@ type risk struct {
 // crises and ordinary messages share their words ("left a note", "giving
 // everything away"): at 0.145 the tuning sets lost 4 crises of 2,123, among
 // them "keep writing my note and deleting it"; at 0.14 crises stayed level
-// (2073 -> 2074 on average) and false crises went 375 -> 395.
+// (2073 -> 2074 on average) and false crises went 375 -> 395. It went back
+// to 0.15 with stage au's English examples and phrases for the crises that
+// 0.15 had lost (letters to everyone, pain from the chest to the jaw): over
+// seeds 7-9 crises stayed level (2552.3 -> 2552.7 on average) and false
+// crises went 442 -> 388.
 const (
 	crisisCertain  = 0.70 // the whole message
-	crisisPossible = 0.14
+	crisisPossible = 0.15
 	// crisisLikely, partLikely: above these a possible crisis that asks
 	// nothing opens with the category's own first words, not "if so",
 	// before the answer (see withCrisisLead).
@@ -392,7 +419,7 @@ func (ix *index) safety(m message) risk {
 	floor := -1    // the first category, in the file's order, with a phrase here
 	denied := true // every phrase found has a word denying it before it
 	ix.floor.eachAt(m.scan.all, func(n, at int) bool {
-		denied = denied && at > 0 && negators[m.scan.all[at-1]]
+		denied = denied && deniedAt(m.scan.all, at)
 		if c := ix.floor.owner[n]; floor < 0 || c < floor {
 			floor = c
 		}
@@ -437,7 +464,7 @@ func (ix *index) safety(m message) risk {
 		// A phrase that tells of danger as often as of withdrawal alone
 		// ("i cant take this anymore"); see answer.
 		ix.maybe.eachAt(m.scan.all, func(n, at int) bool {
-			if at > 0 && negators[m.scan.all[at-1]] {
+			if deniedAt(m.scan.all, at) {
 				return true
 			}
 			r.maybe = ix.maybe.owner[n]
