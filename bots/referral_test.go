@@ -56,7 +56,10 @@ func everyReply(t testing.TB, e *Engine, b *knowledge.Base) map[string]Reply {
 		"overdosed on coffee today lol, how long does kratom withdrawal last",
 		"Day 4 off kratom. I cant sleep at all. My legs wont stop moving at night. And the diarrhea is constant. How long does this go on?",
 		"It has been a strange year. Work changed, we moved twice. The car broke down. Anyway.",
-		"is it safe with it", "im in leeds and i cant sleep", "i live in germany, my brother uses kratom")
+		"is it safe with it", "im in leeds and i cant sleep", "i live in germany, my brother uses kratom",
+		// a plea alone (the crisis line, then an invitation), a bare
+		// follow-up with no chat before it, a grown child's parent
+		"help me", "why", "my son is 28 and uses kratom every day")
 	for _, reg := range append([]*knowledge.Region{{Code: "unknown"}}, b.Regions...) {
 		for _, id := range opens {
 			r, err := e.Open(ctx, id, reg.Code)
